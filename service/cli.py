@@ -1,0 +1,342 @@
+"""The ``newsingest`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import IngestError, ModelError
+from .settings import Settings, get_settings
+
+log = logging.getLogger("newsingest")
+
+
+def _redis_url_file(settings: Settings) -> Path:
+    return settings.data_dir / "redis.url"
+
+
+def resolve_redis_url(settings: Settings) -> str:
+    """REDIS_URL if configured, else the embedded Redis that `newsingest run` started."""
+    if settings.redis_url:
+        return settings.redis_url
+    marker = _redis_url_file(settings)
+    if marker.is_file():
+        return marker.read_text().strip()
+    raise SystemExit(
+        "newsingest: no Redis configured. Set REDIS_URL, or start `newsingest run`, which "
+        "starts an embedded Redis and records its address in " + str(marker)
+    )
+
+
+def _emit(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+# ---- run -----------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from .embedded import EmbeddedRedis
+    from .models import install_from
+
+    embedded: EmbeddedRedis | None = None
+    url = settings.redis_url
+    if not url:
+        embedded = EmbeddedRedis(settings.data_dir / "redis").start()
+        url = embedded.url
+        _redis_url_file(settings).write_text(url + "\n")
+        print(
+            f"newsingest: no REDIS_URL configured; started embedded Redis at {url} "
+            f"(AOF persistence in {embedded.data_dir})",
+            flush=True,
+        )
+    if settings.models_dir is not None:
+        try:
+            for pkg in install_from(settings.models_dir, settings.packages_dir):
+                print(f"newsingest: translation package {pkg.package_id} ready", flush=True)
+        except ModelError as exc:
+            print(f"newsingest: WARNING: {exc}; documents will be published untranslated "
+                  "with translation.status=missing_model", flush=True)
+
+    env = dict(os.environ, REDIS_URL=url)
+    celery = [sys.executable, "-m", "celery", "-A", "workers.app"]
+    loglevel = ["--loglevel", args.loglevel]
+    roles: dict[str, list[str]] = {
+        "ingest": celery + ["worker", "-Q", "ingest", "-n", "ingest@%h",
+                            "-c", str(settings.ingest_concurrency)] + loglevel,
+        "translate": celery + ["worker", "-Q", "translate", "-n", "translate@%h",
+                               "-c", str(settings.translate_concurrency)] + loglevel,
+        "beat": celery + ["beat", "-s", str(settings.data_dir / "celerybeat-schedule")] + loglevel,
+    }  # fmt: skip
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        for role, cmd in roles.items():
+            procs[role] = subprocess.Popen(cmd, env=env)
+        print(f"newsingest: running {', '.join(roles)}; Ctrl-C or SIGTERM stops", flush=True)
+        while not stopping:
+            time.sleep(1)
+            for role, proc in list(procs.items()):
+                if proc.poll() is not None and not stopping:
+                    print(f"newsingest: {role} exited with {proc.returncode}; restarting",
+                          flush=True)
+                    time.sleep(2)
+                    procs[role] = subprocess.Popen(roles[role], env=env)
+    finally:
+        # Celery's warm shutdown: finish running tasks; unacked ones return to the queue.
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=settings.task_time_limit + 10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if embedded is not None:
+            embedded.stop()
+            _redis_url_file(settings).unlink(missing_ok=True)
+    return 0
+
+
+# ---- submit / consume / get / dead -----------------------------------------------------
+
+
+def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
+    from .fetch import source_from_arg
+
+    url = resolve_redis_url(settings)
+    os.environ["REDIS_URL"] = url
+    get_settings.cache_clear()
+    from workers.app import app
+
+    status = 0
+    for item in args.inputs:
+        try:
+            source = source_from_arg(item)
+        except IngestError as exc:
+            print(f"newsingest: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        if source.kind == "file" and not Path(source.location).is_file():
+            print(f"newsingest: no such file: {item}", file=sys.stderr)
+            status = 2
+            continue
+        data = source.as_dict()
+        if args.lang:
+            data["language_hint"] = args.lang
+        result = app.send_task("newsingest.ingest", args=[data], queue="ingest")
+        _emit({"task_id": result.id, "source": data})
+    return status
+
+
+def _client(settings: Settings) -> Any:
+    from .store import connect
+
+    return connect(resolve_redis_url(settings))
+
+
+def cmd_consume(args: argparse.Namespace, settings: Settings) -> int:
+    from .consume import Consumer
+
+    consumer = Consumer(
+        _client(settings),
+        settings.documents_stream,
+        args.group,
+        args.consumer or f"{os.uname().nodename}-{os.getpid()}",
+    )
+    idle = None if args.wait is None else int(args.wait * 1000)
+    for entry in consumer.iterate(limit=args.count, block_ms=1000, idle_exit_ms=idle):
+        _emit(entry.document)
+        if not args.no_ack:
+            consumer.ack(entry.stream_id)
+    return 0
+
+
+def cmd_get(args: argparse.Namespace, settings: Settings) -> int:
+    from .store import Store
+
+    doc = Store(_client(settings), settings).get(args.id)
+    if doc is None:
+        print(f"newsingest: no document {args.id}", file=sys.stderr)
+        return 1
+    _emit(doc)
+    return 0
+
+
+def cmd_dead(args: argparse.Namespace, settings: Settings) -> int:
+    from .store import Store
+
+    for entry in Store(_client(settings), settings).dead_entries(count=args.count):
+        _emit(entry)
+    return 0
+
+
+# ---- in-process commands ----------------------------------------------------------------
+
+
+def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
+    from .fetch import source_from_arg
+    from .models import install_from
+    from .pipeline import Pipeline
+
+    if settings.models_dir is not None and not args.no_translate:
+        try:
+            install_from(settings.models_dir, settings.packages_dir)
+        except ModelError as exc:
+            print(f"newsingest: WARNING: {exc}", file=sys.stderr)
+    pipeline = Pipeline(settings)
+    status = 0
+    for item in args.inputs:
+        try:
+            doc = pipeline.process(source_from_arg(item), translate=not args.no_translate)
+        except IngestError as exc:
+            print(f"newsingest: {item}: {exc.reason}: {exc.message}", file=sys.stderr)
+            status = 1
+            continue
+        _emit(doc.as_dict())
+    return status
+
+
+def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
+    from .language import detect
+
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        result = detect(text, seed=settings.langdetect_seed)
+        sys.stdout.write(f"{result.language}\t{result.confidence:.4f}\n")
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
+    from .errors import TranslationError
+    from .pipeline import make_engine
+
+    engine = make_engine(settings)
+    lines = [line.rstrip("\n") for line in sys.stdin]
+    try:
+        out = engine.translate_sentences(args.source_lang, lines)
+    except TranslationError as exc:
+        print(f"newsingest: {exc.message} (install one with `newsingest models install PATH`)",
+              file=sys.stderr)
+        return 3
+    for line in out:
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from .models import install_from, installed_packages
+
+    if args.models_cmd == "install":
+        try:
+            for pkg in install_from(Path(args.path), settings.packages_dir):
+                _emit({"installed": pkg.as_dict()})
+        except ModelError as exc:
+            print(f"newsingest: {exc.message}", file=sys.stderr)
+            return 1
+        return 0
+    packages = installed_packages(settings.packages_dir)
+    if not packages:
+        print(f"newsingest: no translation packages installed in {settings.packages_dir}",
+              file=sys.stderr)
+    for pkg in packages:
+        _emit(pkg.as_dict())
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from .document import schema
+
+    print(json.dumps(schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsingest", description="Multilingual news ingestion (ko, zh, en)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run ingest and translate workers plus beat")
+    p.add_argument("--loglevel", default="info")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("submit", help="enqueue URLs or files for ingestion")
+    p.add_argument("inputs", nargs="+", metavar="URL|PATH")
+    p.add_argument("--lang", help="language hint for the inputs")
+    p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser("consume", help="read documents from the stream in a consumer group")
+    p.add_argument("--group", required=True)
+    p.add_argument("--consumer")
+    p.add_argument("--count", type=int, help="stop after N documents")
+    p.add_argument("--wait", type=float, help="stop after this many seconds with nothing new")
+    p.add_argument("--no-ack", action="store_true", help="leave the entries pending")
+    p.set_defaults(func=cmd_consume)
+
+    p = sub.add_parser("get", help="print one stored document by id")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_get)
+
+    p = sub.add_parser("dead", help="list dead-letter entries")
+    p.add_argument("dead_cmd", choices=["list"], nargs="?", default="list")
+    p.add_argument("--count", type=int, default=100)
+    p.set_defaults(func=cmd_dead)
+
+    p = sub.add_parser("process", help="run the whole pipeline in-process, no Redis")
+    p.add_argument("inputs", nargs="+", metavar="PATH|URL")
+    p.add_argument("--no-translate", action="store_true")
+    p.set_defaults(func=cmd_process)
+
+    p = sub.add_parser("detect", help="detect the language of each stdin line")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("translate", help="translate each stdin line to English")
+    p.add_argument("--from", dest="source_lang", required=True, choices=["zh", "ko"])
+    p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser("models", help="list or install translation packages")
+    msub = p.add_subparsers(dest="models_cmd", required=True)
+    msub.add_parser("list")
+    mi = msub.add_parser("install")
+    mi.add_argument("path", help="an .argosmodel file or a directory of them")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("schema", help="print the document JSON Schema")
+    p.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"newsingest: {exc}", file=sys.stderr)
+        return 2
+    result: int = args.func(args, settings)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

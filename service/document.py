@@ -1,0 +1,92 @@
+"""The published document (schema v1) and its validation against the JSON Schema."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from .errors import ValidationError
+
+SCHEMA_VERSION = 1
+# The store replaces this token with the version it assigns, inside its atomic script.
+VERSION_PLACEHOLDER = "__NEWSINGEST_VERSION__"
+
+
+@functools.cache
+def schema() -> dict[str, Any]:
+    text = resources.files("service").joinpath("schema/document-v1.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    cls = jsonschema.validators.validator_for(schema())
+    validator: jsonschema.protocols.Validator = cls(
+        schema(), format_checker=cls.FORMAT_CHECKER
+    )
+    return validator
+
+
+def validate(data: dict[str, Any]) -> None:
+    """Raise ValidationError naming every field that breaks the schema."""
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        detail = "; ".join(
+            f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
+            for e in errors[:5]
+        )
+        raise ValidationError(f"document does not match schema v{SCHEMA_VERSION}: {detail}")
+
+
+@dataclass
+class Document:
+    id: str
+    url: str | None
+    source: dict[str, Any]
+    language: str
+    language_confidence: float
+    script: str | None
+    title: str | None
+    text: str
+    title_en: str | None
+    text_en: str | None
+    translation: dict[str, Any]
+    authors: list[str]
+    published_at: str | None
+    site_name: str | None
+    canonical_url: str | None
+    description: str | None
+    encoding: dict[str, str]
+    content_hash: str
+    ingested_at: str
+    version: int = 1
+    schema_version: int = field(default=SCHEMA_VERSION)
+
+    def as_dict(self) -> dict[str, Any]:
+        body = asdict(self)
+        # Key order is part of the contract's readability: identity first.
+        ordered = {k: body.pop(k) for k in ("schema_version", "id", "version")}
+        ordered.update(body)
+        return ordered
+
+    def validate(self) -> None:
+        validate(self.as_dict())
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    def to_json_for_store(self) -> str:
+        """JSON whose version the store fills in atomically (see store.PUBLISH_SCRIPT)."""
+        data = self.as_dict()
+        data["version"] = VERSION_PLACEHOLDER
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        return cls(**data)

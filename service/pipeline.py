@@ -1,0 +1,210 @@
+"""The pipeline wired in one place: source -> fetch -> decode -> extract -> detect ->
+translate -> normalise -> Document.
+
+Two halves meet at the queue boundary: :meth:`Pipeline.ingest` (I/O-bound, the ``ingest``
+queue) returns an :class:`Article`, plain data that crosses Celery as JSON, and
+:meth:`Pipeline.finish` (CPU-bound translation, the ``translate`` queue) turns it into a
+validated :class:`Document`. ``process`` runs both in-process, with no Redis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .decode import decode
+from .document import Document
+from .extract import Extracted, extract_html, extract_text
+from .fetch import FetchPolicy, Fetched, Source, fetch_url, read_file, utc_now
+from .language import detect_document
+from .normalise import (
+    canonical_url,
+    content_hash,
+    document_id,
+    join_paragraphs,
+    normalise_date,
+    normalise_paragraphs,
+    normalise_text,
+)
+from .settings import Settings
+from .translate import Engine, TranslationResult
+
+# Languages that never need the translate queue.
+NO_TRANSLATION = frozenset({"en", "und"})
+
+
+@dataclass(frozen=True)
+class Article:
+    """Everything known about one article before translation; JSON-safe via as_dict."""
+
+    source: Source
+    url: str | None
+    fetched_at: str
+    encoding: dict[str, str]
+    extracted: Extracted
+    language: str
+    language_confidence: float
+    script: str | None
+
+    @property
+    def needs_translation(self) -> bool:
+        return self.language not in NO_TRANSLATION
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source.as_dict(),
+            "url": self.url,
+            "fetched_at": self.fetched_at,
+            "encoding": dict(self.encoding),
+            "extracted": self.extracted.as_dict(),
+            "language": self.language,
+            "language_confidence": self.language_confidence,
+            "script": self.script,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Article:
+        return cls(
+            source=Source.from_dict(data["source"]),
+            url=data.get("url"),
+            fetched_at=str(data["fetched_at"]),
+            encoding=dict(data["encoding"]),
+            extracted=Extracted.from_dict(data["extracted"]),
+            language=str(data["language"]),
+            language_confidence=float(data["language_confidence"]),
+            script=data.get("script"),
+        )
+
+
+def make_engine(settings: Settings) -> Engine:
+    return Engine(
+        packages_dir=settings.packages_dir,
+        device=settings.translate_device,
+        compute_type=settings.translate_compute_type,
+        beam_size=settings.translate_beam_size,
+        intra_threads=settings.translate_intra_threads,
+        max_batch_tokens=settings.translate_max_batch_tokens,
+        max_sentence_tokens=settings.translate_max_sentence_tokens,
+    )
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        connect_timeout=settings.fetch_connect_timeout,
+        read_timeout=settings.fetch_read_timeout,
+        deadline=settings.fetch_deadline,
+        max_bytes=settings.fetch_max_bytes,
+        max_redirects=settings.fetch_max_redirects,
+        user_agent=settings.user_agent,
+        allow=tuple(x for x in settings.fetch_allow.split(",") if x.strip()),
+    )
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings)
+        return self._engine
+
+    def acquire(self, source: Source) -> Fetched:
+        if source.kind == "file":
+            return read_file(source, self.settings.file_max_bytes)
+        return fetch_url(source, fetch_policy(self.settings))
+
+    def ingest(self, source: Source) -> Article:
+        """Fetch, decode, extract, normalise and detect: the ``ingest`` queue's work."""
+        fetched = self.acquire(source)
+        return self.ingest_fetched(fetched)
+
+    def ingest_fetched(self, fetched: Fetched) -> Article:
+        is_html = fetched.media_type == "html"
+        decoded = decode(fetched.body, fetched.charset, is_html=is_html)
+        raw = extract_html(decoded.text, fetched.final_url) if is_html else extract_text(
+            decoded.text
+        )
+        paragraphs = normalise_paragraphs(raw.paragraphs)
+        title = normalise_text(raw.title) if raw.title else None
+        extracted = Extracted(
+            title=title or None,
+            paragraphs=paragraphs,
+            authors=[normalise_text(a) for a in raw.authors if normalise_text(a)],
+            date=raw.date,
+            site_name=normalise_text(raw.site_name) if raw.site_name else None,
+            canonical_url=canonical_url(raw.canonical_url),
+            description=normalise_text(raw.description) if raw.description else None,
+        )
+        detection = detect_document(
+            ([title] if title else []) + paragraphs, seed=self.settings.langdetect_seed
+        )
+        return Article(
+            source=fetched.source,
+            url=fetched.final_url,
+            fetched_at=fetched.fetched_at,
+            encoding={"name": decoded.encoding, "reason": decoded.reason},
+            extracted=extracted,
+            language=detection.language,
+            language_confidence=round(float(detection.confidence), 4),
+            script=detection.script,
+        )
+
+    def translate(self, article: Article) -> TranslationResult:
+        ex = article.extracted
+        if article.language == "und":
+            return TranslationResult(
+                "skipped", None, None, detail="language undetermined; nothing to translate from"
+            )
+        return self.engine.translate_document(article.language, ex.title, ex.paragraphs)
+
+    def finish(self, article: Article, translation: TranslationResult) -> Document:
+        """Build and validate the document: the last stage before publishing."""
+        ex = article.extracted
+        text = join_paragraphs(ex.paragraphs)
+        hash_ = content_hash(ex.title, text)
+        text_en = (
+            join_paragraphs(translation.paragraphs_en)
+            if translation.paragraphs_en is not None
+            else None
+        )
+        doc = Document(
+            id=document_id(ex.canonical_url, hash_),
+            url=article.url,
+            source={**article.source.as_dict(), "fetched_at": article.fetched_at},
+            language=article.language,
+            language_confidence=article.language_confidence,
+            script=article.script,
+            title=ex.title,
+            text=text,
+            title_en=translation.title_en if text_en is not None else None,
+            text_en=text_en,
+            translation=translation.as_dict(),
+            authors=list(ex.authors),
+            published_at=normalise_date(ex.date),
+            site_name=ex.site_name,
+            canonical_url=ex.canonical_url,
+            description=ex.description,
+            encoding=dict(article.encoding),
+            content_hash=hash_,
+            ingested_at=utc_now(),
+        )
+        doc.validate()
+        return doc
+
+    def process(self, source: Source, *, translate: bool = True) -> Document:
+        """The whole pipeline in-process (``newsingest process``)."""
+        article = self.ingest(source)
+        if not article.needs_translation:
+            result = (
+                TranslationResult("not_needed", article.extracted.title, article.extracted.paragraphs)
+                if article.language == "en"
+                else self.translate(article)
+            )
+        elif translate:
+            result = self.translate(article)
+        else:
+            result = TranslationResult("skipped", None, None, detail="translation disabled")
+        return self.finish(article, result)

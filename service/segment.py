@@ -1,0 +1,76 @@
+"""Sentence splitting for zh, ko and en, done by us rather than by stanza.
+
+The argos packages ship a stanza splitter that tries to download at run time and needs
+torch; these rules are enough for news prose and cost microseconds. Over-long sentences
+are cut further by the translation engine, which knows the model's token limit.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Closing quotes and brackets that belong to the sentence they end.
+_CLOSERS = "\"'”’」』）)】》〉"
+# zh/ja full-width terminators, including the semicolon and the ellipsis as DESIGN asks.
+_CJK_END = "。！？；!?…"
+_CJK_SPLIT = re.compile(rf"(?<=[{_CJK_END}])(?![{_CJK_END}])([{_CLOSERS}]*)")
+
+# Latin/Korean: a terminator, optional closers, then whitespace.
+_LATIN_SPLIT = re.compile(rf"([.!?…]+[{_CLOSERS}]*)(\s+)")
+_ABBREVIATIONS = frozenset(
+    {
+        "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt",
+        "st", "jr", "sr", "inc", "ltd", "co", "corp", "vs", "etc", "no", "vol", "fig",
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m",
+    }
+)  # fmt: skip
+
+
+def split_sentences(text: str, lang: str) -> list[str]:
+    """Split one paragraph into sentences; joining them with spaces gives the text back."""
+    text = text.strip()
+    if not text:
+        return []
+    if lang in {"zh", "ja"}:
+        return _split_cjk(text)
+    return _split_latin(text)
+
+
+def _split_cjk(text: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for match in _CJK_SPLIT.finditer(text):
+        end = match.end()
+        if end >= len(text):
+            break
+        piece = text[start:end].strip()
+        if piece:
+            out.append(piece)
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    # A Latin sentence quoted inside Chinese text still splits on ". ".
+    return [s for piece in out for s in _split_latin(piece)]
+
+
+def _split_latin(text: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for match in _LATIN_SPLIT.finditer(text):
+        before = text[start : match.start()]
+        word = before.rsplit(None, 1)[-1].lower() if before.split() else ""
+        nxt = text[match.end() : match.end() + 1]
+        terminator = match.group(1)
+        if terminator.startswith(".") and len(terminator) == 1:
+            if word.rstrip(".") in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue
+            if nxt and nxt.islower():
+                continue
+        out.append(text[start : match.end(1)].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return [s for s in out if s]

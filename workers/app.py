@@ -1,0 +1,79 @@
+"""The Celery application: Redis broker, two queues, reliability settings in one place.
+
+Delivery is at-least-once: tasks are acknowledged after they finish (``acks_late``) and
+re-queued when their worker process dies (``reject_on_worker_lost``); publishing is
+idempotent (see service/store.py), so running a task twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Celery
+from celery.signals import worker_init
+from kombu import Queue
+
+from service.settings import get_settings
+
+log = logging.getLogger("newsingest.workers")
+
+INGEST_QUEUE = "ingest"
+TRANSLATE_QUEUE = "translate"
+
+
+def make_app() -> Celery:
+    settings = get_settings()
+    app = Celery("newsingest", include=["workers.tasks"])
+    app.conf.update(
+        broker_url=settings.redis_url or "redis://127.0.0.1:6379/0",
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            "global_keyprefix": f"{settings.key_prefix}:celery:",
+        },
+        result_backend=None,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        worker_max_tasks_per_child=settings.worker_max_tasks_per_child,
+        worker_hijack_root_logger=False,
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        task_default_queue=INGEST_QUEUE,
+        task_queues=(Queue(INGEST_QUEUE), Queue(TRANSLATE_QUEUE)),
+        task_routes={
+            "newsingest.ingest": {"queue": INGEST_QUEUE},
+            "newsingest.heartbeat": {"queue": INGEST_QUEUE},
+            "newsingest.translate": {"queue": TRANSLATE_QUEUE},
+        },
+        beat_schedule={
+            "heartbeat": {"task": "newsingest.heartbeat", "schedule": 30.0},
+        },
+        worker_send_task_events=False,
+        enable_utc=True,
+    )
+    return app
+
+
+app = make_app()
+
+
+@worker_init.connect
+def _install_models(**_: object) -> None:
+    """Install packages from models_dir before the pool forks, so children share the files."""
+    from service.errors import ModelError
+    from service.models import install_from
+
+    settings = get_settings()
+    if settings.models_dir is None:
+        return
+    try:
+        installed = install_from(settings.models_dir, settings.packages_dir)
+        log.info("translation packages ready: %s", ", ".join(p.package_id for p in installed))
+    except ModelError as exc:
+        log.error("could not install translation packages from %s: %s", settings.models_dir, exc)

@@ -1,0 +1,131 @@
+"""Thin Celery tasks over service/: every outcome is a document or a dead-letter entry."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+from typing import Any
+
+import redis
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from service.errors import IngestError, TransientFetchError
+from service.fetch import Source, utc_now
+from service.pipeline import Article, Pipeline
+from service.settings import get_settings
+from service.store import Store
+from service.translate import TranslationResult
+
+from .app import TRANSLATE_QUEUE, app
+
+log = logging.getLogger("newsingest.tasks")
+
+
+@functools.cache
+def pipeline() -> Pipeline:
+    """One pipeline, and so one copy of each model, per worker process."""
+    return Pipeline(get_settings())
+
+
+@functools.cache
+def store() -> Store:
+    settings = get_settings()
+    client = redis.Redis.from_url(
+        settings.redis_url,
+        retry=Retry(ExponentialBackoff(cap=10, base=0.2), 8),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        health_check_interval=30,
+    )
+    return Store(client, settings)
+
+
+def backoff(attempt: int, retry_after: float | None) -> float:
+    """Exponential backoff with full jitter; a server's Retry-After wins when longer."""
+    cap = get_settings().retry_backoff_max
+    delay = random.uniform(0, min(cap, 2.0 ** (attempt + 1)))
+    return min(cap, max(delay, retry_after or 0.0))
+
+
+def _dead(task: Task, payload: dict[str, Any], stage: str, reason: str, error: str) -> dict[str, Any]:
+    store().dead_letter(
+        input=payload,
+        reason=reason,
+        error=error,
+        stage=stage,
+        attempts=task.request.retries + 1,
+        task_id=task.request.id,
+    )
+    log.warning("dead-lettered %s at %s: %s", payload.get("location"), stage, reason)
+    return {"status": "dead", "reason": reason}
+
+
+def _publish(article: Article, result: TranslationResult) -> dict[str, Any]:
+    doc = pipeline().finish(article, result)
+    published = store().publish(doc)
+    log.info(
+        "published %s v%d (%s)", doc.id, published.version, "new" if published.added else "seen"
+    )
+    return {"status": "published", "id": doc.id, "added": published.added}
+
+
+@app.task(name="newsingest.ingest", bind=True, max_retries=None)
+def ingest(self: Task, source: dict[str, Any]) -> dict[str, Any]:
+    """Fetch, decode, extract and detect; English goes straight to the stream."""
+    settings = get_settings()
+    try:
+        article = pipeline().ingest(Source.from_dict(source))
+    except TransientFetchError as exc:
+        if self.request.retries >= settings.task_max_retries:
+            return _dead(self, source, "fetch", exc.reason, f"gave up after retries: {exc}")
+        raise self.retry(
+            exc=exc, countdown=backoff(self.request.retries, exc.retry_after)
+        ) from exc
+    except IngestError as exc:
+        return _dead(self, source, "ingest", exc.reason, exc.message)
+    except SoftTimeLimitExceeded:
+        return _dead(self, source, "ingest", "time_limit", "ingest exceeded its time limit")
+    except Exception as exc:  # noqa: BLE001 - an unexpected bug must not lose the input
+        log.exception("unexpected error ingesting %s", source.get("location"))
+        return _dead(self, source, "ingest", "internal_error", f"{type(exc).__name__}: {exc}")
+
+    try:
+        if article.needs_translation:
+            translate.apply_async(args=[article.as_dict()], queue=TRANSLATE_QUEUE)
+            return {"status": "queued_for_translation"}
+        return _publish(
+            article,
+            TranslationResult("not_needed", article.extracted.title, article.extracted.paragraphs),
+        )
+    except IngestError as exc:
+        return _dead(self, source, "publish", exc.reason, exc.message)
+
+
+@app.task(name="newsingest.translate", bind=True, max_retries=None)
+def translate(self: Task, article_data: dict[str, Any]) -> dict[str, Any]:
+    """Translate and publish; a missing or failing model still publishes the original."""
+    article = Article.from_dict(article_data)
+    try:
+        result = pipeline().translate(article)
+    except IngestError as exc:
+        result = TranslationResult("failed", None, None, detail=f"{exc.reason}: {exc.message}")
+    except SoftTimeLimitExceeded:
+        result = TranslationResult("failed", None, None, detail="translation exceeded time limit")
+    except Exception as exc:  # noqa: BLE001 - publish untranslated rather than lose it
+        log.exception("translation crashed for %s", article.source.location)
+        result = TranslationResult("failed", None, None, detail=f"{type(exc).__name__}: {exc}")
+    try:
+        return _publish(article, result)
+    except IngestError as exc:
+        return _dead(self, article.source.as_dict(), "publish", exc.reason, exc.message)
+
+
+@app.task(name="newsingest.heartbeat")
+def heartbeat() -> str:
+    """Scheduled by beat: proves beat and an ingest worker are alive (see `newsingest health`)."""
+    now = utc_now()
+    store().client.set(f"{get_settings().key_prefix}:heartbeat", now, ex=300)
+    return now
