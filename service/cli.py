@@ -49,6 +49,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from .embedded import EmbeddedRedis
     from .models import install_from
 
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedded: EmbeddedRedis | None = None
     url = settings.redis_url
     if not url:
@@ -65,19 +66,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             for pkg in install_from(settings.models_dir, settings.packages_dir):
                 print(f"newsingest: translation package {pkg.package_id} ready", flush=True)
         except ModelError as exc:
-            print(f"newsingest: WARNING: {exc}; documents will be published untranslated "
-                  "with translation.status=missing_model", flush=True)
+            print(
+                f"newsingest: WARNING: {exc}; documents will be published untranslated "
+                "with translation.status=missing_model",
+                flush=True,
+            )
 
     env = dict(os.environ, REDIS_URL=url)
-    celery = [sys.executable, "-m", "celery", "-A", "workers.app"]
-    loglevel = ["--loglevel", args.loglevel]
     roles: dict[str, list[str]] = {
-        "ingest": celery + ["worker", "-Q", "ingest", "-n", "ingest@%h",
-                            "-c", str(settings.ingest_concurrency)] + loglevel,
-        "translate": celery + ["worker", "-Q", "translate", "-n", "translate@%h",
-                               "-c", str(settings.translate_concurrency)] + loglevel,
-        "beat": celery + ["beat", "-s", str(settings.data_dir / "celerybeat-schedule")] + loglevel,
-    }  # fmt: skip
+        queue: _celery_argv(
+            "worker", argparse.Namespace(queue=queue, concurrency=None, loglevel=args.loglevel),
+            settings,
+        )
+        for queue in ("ingest", "translate")
+    }
+    roles["beat"] = _celery_argv("beat", args, settings)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
 
@@ -95,8 +98,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             time.sleep(1)
             for role, proc in list(procs.items()):
                 if proc.poll() is not None and not stopping:
-                    print(f"newsingest: {role} exited with {proc.returncode}; restarting",
-                          flush=True)
+                    print(
+                        f"newsingest: {role} exited with {proc.returncode}; restarting", flush=True
+                    )
                     time.sleep(2)
                     procs[role] = subprocess.Popen(roles[role], env=env)
     finally:
@@ -113,6 +117,31 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             embedded.stop()
             _redis_url_file(settings).unlink(missing_ok=True)
     return 0
+
+
+def _celery_argv(role: str, args: argparse.Namespace, settings: Settings) -> list[str]:
+    base = [sys.executable, "-m", "celery", "-A", "workers.app"]
+    if role == "beat":
+        schedule = settings.data_dir / "celerybeat-schedule"
+        return base + ["beat", "-s", str(schedule), "--loglevel", args.loglevel]
+    return base + [
+        "worker", "-Q", args.queue, "-n", f"{args.queue}@%h",
+        "-c", str(args.concurrency or getattr(settings, f"{args.queue}_concurrency")),
+        "--loglevel", args.loglevel,
+    ]  # fmt: skip
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """One Celery worker for one queue, in the foreground (what compose runs per service)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    argv = _celery_argv("worker", args, settings)
+    os.execv(argv[0], argv)
+
+
+def cmd_beat(args: argparse.Namespace, settings: Settings) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    argv = _celery_argv("beat", args, settings)
+    os.execv(argv[0], argv)
 
 
 # ---- submit / consume / get / dead -----------------------------------------------------
@@ -234,8 +263,10 @@ def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         out = engine.translate_sentences(args.source_lang, lines)
     except TranslationError as exc:
-        print(f"newsingest: {exc.message} (install one with `newsingest models install PATH`)",
-              file=sys.stderr)
+        print(
+            f"newsingest: {exc.message} (install one with `newsingest models install PATH`)",
+            file=sys.stderr,
+        )
         return 3
     for line in out:
         sys.stdout.write(line + "\n")
@@ -256,8 +287,10 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     packages = installed_packages(settings.packages_dir)
     if not packages:
-        print(f"newsingest: no translation packages installed in {settings.packages_dir}",
-              file=sys.stderr)
+        print(
+            f"newsingest: no translation packages installed in {settings.packages_dir}",
+            file=sys.stderr,
+        )
     for pkg in packages:
         _emit(pkg.as_dict())
     return 0
@@ -279,6 +312,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run ingest and translate workers plus beat")
     p.add_argument("--loglevel", default="info")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("worker", help="run one Celery worker for one queue")
+    p.add_argument("--queue", choices=["ingest", "translate"], required=True)
+    p.add_argument("--concurrency", type=int)
+    p.add_argument("--loglevel", default="info")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("beat", help="run the Celery beat scheduler (exactly one per deployment)")
+    p.add_argument("--loglevel", default="info")
+    p.set_defaults(func=cmd_beat)
 
     p = sub.add_parser("submit", help="enqueue URLs or files for ingestion")
     p.add_argument("inputs", nargs="+", metavar="URL|PATH")
