@@ -12,9 +12,7 @@ from .cleanup import clean_plain_text
 from .errors import ExtractionError
 
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_CANONICAL_RE = re.compile(
-    r"<link\b[^>]*\brel=[\"']?canonical[\"']?[^>]*>", re.IGNORECASE
-)
+_CANONICAL_RE = re.compile(r"<link\b[^>]*\brel=[\"']?canonical[\"']?[^>]*>", re.IGNORECASE)
 _HREF_RE = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.IGNORECASE)
 # Scan only the head-ish start of the page for tags; bounded so hostile pages stay cheap.
 _HEAD_SCAN = 200_000
@@ -61,6 +59,22 @@ def _split_authors(raw: str | None) -> list[str]:
     return [p.strip() for p in parts if p and p.strip()]
 
 
+_SEPARATORS = "|\\-\u2013\u2014\u3163:_\u00b7"
+
+
+def strip_site_suffix(title: str, site_name: str | None) -> str:
+    """Drop a trailing "| Site" or "-Section|Site" that pages append to their <title>."""
+    if not site_name or title.strip() == site_name.strip():
+        return title
+    pattern = re.compile(
+        rf"\s*[{_SEPARATORS}]\s*(?:[^{_SEPARATORS}]{{1,12}}[{_SEPARATORS}]\s*)?"
+        + re.escape(site_name.strip())
+        + r"\s*$"
+    )
+    stripped = pattern.sub("", title).strip()
+    return stripped or title
+
+
 def _canonical_from_html(html: str) -> str | None:
     match = _CANONICAL_RE.search(html, 0, _HEAD_SCAN)
     if match:
@@ -100,12 +114,15 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     meta_url = data.get("url")
     if not canonical and isinstance(meta_url, str) and meta_url.startswith(("http://", "https://")):
         canonical = meta_url
+    site_name = data.get("sitename") or None
+    if title:
+        title = strip_site_suffix(title, site_name)
     return Extracted(
         title=title or None,
         paragraphs=paragraphs,
         authors=_split_authors(data.get("author")),
         date=data.get("date") or None,
-        site_name=data.get("sitename") or None,
+        site_name=site_name,
         canonical_url=canonical or url,
         description=data.get("description") or None,
     )

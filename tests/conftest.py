@@ -30,7 +30,7 @@ MODELS = SHARED / "models"
 # Pages used across tests, chosen from extraction/index.jsonl.
 GBK_PAGE = "cwced_zh/pages/5acac71b-e2db-4e33-8e2f-9d6844f165fd.html"  # gbk, not UTF-8
 GB2312_SMALL_PAGE = "cwced_zh/pages/f70d9c97-9d64-415e-a7e4-840c9258eaf5.html"
-KOREAN_PAGE = "fundus_fixtures/pages/kr_HankookIlbo_2026_01_29.html"
+KOREAN_PAGE = "fundus_fixtures/pages/kr_HankookIlbo_2025_05_15.html"
 ENGLISH_SEED = "002_7cd7f66acb43cbd0.txt"
 
 
@@ -82,9 +82,7 @@ def _env(base: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def settings_env(
-    tmp_path: Path, packages_dir: Path, redis_url: str
-) -> dict[str, str]:
+def settings_env(tmp_path: Path, packages_dir: Path, redis_url: str) -> dict[str, str]:
     """Environment for a test's own key prefix, data dir and the session's packages."""
     return _env(
         {
@@ -148,8 +146,9 @@ class Worker:
 
 
 @pytest.fixture
-def worker(settings_env: dict[str, str], tmp_path: Path, redis_client: redis.Redis
-           ) -> Iterator[Worker]:
+def worker(
+    settings_env: dict[str, str], tmp_path: Path, redis_client: redis.Redis
+) -> Iterator[Worker]:
     w = Worker(settings_env, tmp_path / "worker.log").start()
     try:
         yield w
@@ -157,8 +156,9 @@ def worker(settings_env: dict[str, str], tmp_path: Path, redis_client: redis.Red
         w.stop()
 
 
-def run_cli(env: dict[str, str], *args: str, stdin: str | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         cwd=REPO, env=env, input=stdin, capture_output=True, text=True, timeout=timeout,

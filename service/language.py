@@ -1,0 +1,349 @@
+"""Language identification: a script prior for CJK, seeded langdetect for everything else.
+
+langdetect alone is unreliable on short and script-mixed CJK text (a Korean line with Latin
+acronyms, a single Han character) and is random unless seeded, so the writing system decides
+ko/zh/ja first and langdetect, with its own seeded detector, handles the rest.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.lang_detect_exception import LangDetectException
+
+__all__ = ["Detection", "detect", "detect_document"]
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A language (ISO 639-1, or "und"), how sure we are (0..1) and the script seen."""
+
+    language: str
+    confidence: float
+    script: str | None
+
+
+UNDETERMINED = Detection(language="und", confidence=0.0, script=None)
+
+# A CJK character carries about as much text as three Latin letters.
+_CJK_WEIGHT = 3.0
+# Share of the weighted letters a CJK script needs before it decides the language.
+_MIN_CJK_SHARE = 0.25
+# Hangul is never incidental in a non-Korean line; names in parentheses are in Latin script.
+_MIN_HANGUL_SHARE = 0.15
+# Kana share of Han+Kana that makes Japanese (Chinese text may quote a stray kana).
+_MIN_KANA_SHARE = 0.1
+_MAX_SCAN_CHARS = 4000
+_MAX_DETECT_CHARS = 2000
+_MAX_DOCUMENT_SAMPLE = 3000
+# Short Latin text: langdetect guesses among ~40 Latin languages from a handful of n-grams.
+_SHORT_LATIN_LETTERS = 30
+# Mean log-likelihood gap per n-gram within which English is preferred (one or two words,
+# then a short sentence), and the confidence reported when the prior decided.
+_EN_MARGIN_FEW_WORDS = 0.5
+_EN_MARGIN_SENTENCE = 0.3
+_PRIOR_CONFIDENCE = 0.5
+_NB_SMOOTHING = 0.5 / 10000  # langdetect's alpha / BASE_FREQ
+
+# URLs and e-mail addresses are not written in any language.
+_NO_LANGUAGE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
+
+_LANGDETECT_NAMES = {"zh-cn": "zh", "zh-tw": "zh"}
+_SCRIPT_OF_LANGUAGE = {"ko": "Hang", "ja": "Jpan"}
+
+_HANGUL, _HAN, _KANA, _LATIN, _CYRILLIC, _GREEK, _ARABIC, _HEBREW, _THAI, _DEVANAGARI, _OTHER = (
+    "Hang",
+    "Hani",
+    "Kana",
+    "Latn",
+    "Cyrl",
+    "Grek",
+    "Arab",
+    "Hebr",
+    "Thai",
+    "Deva",
+    "Zyyy",
+)
+_CJK = (_HANGUL, _HAN, _KANA)
+
+_factory: DetectorFactory | None = None
+_factory_lock = threading.Lock()
+
+
+def _detector_factory() -> DetectorFactory:
+    """Load the langdetect profiles once, on first use, without the global factory."""
+    global _factory
+    if _factory is None:
+        with _factory_lock:
+            if _factory is None:
+                factory = DetectorFactory()
+                factory.load_profile(PROFILES_DIRECTORY)
+                _factory = factory
+    return _factory
+
+
+def _langdetect(text: str, seed: int) -> list[tuple[str, float]]:
+    """Seeded langdetect probabilities, best first; empty when it finds no features."""
+    detector = _detector_factory().create()
+    detector.seed = seed  # per detector: the class-level seed would race between threads
+    detector.append(text[:_MAX_DETECT_CHARS])
+    try:
+        detector.get_probabilities()
+    except LangDetectException:
+        return []
+    # The full distribution, not just the >0.1 entries get_probabilities() reports.
+    merged: dict[str, float] = {}
+    for lang, prob in zip(detector.langlist, detector.langprob or [], strict=False):
+        if prob > 0.0:
+            name = _LANGDETECT_NAMES.get(lang, lang)
+            merged[name] = merged.get(name, 0.0) + float(prob)
+    return sorted(merged.items(), key=lambda pair: -pair[1])
+
+
+@cache
+def _script_of(ch: str) -> str | None:
+    """The script of one letter, or None for digits, punctuation and symbols."""
+    o = ord(ch)
+    if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
+        return _HANGUL
+    if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or o >= 0x20000:
+        return _HAN if ch.isalpha() else None
+    if (0x3041 <= o <= 0x30FA) or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9D:
+        return _KANA  # U+30FB (middle dot) and U+30FC are left out: Chinese uses them too
+    if not ch.isalpha():
+        return None
+    if o < 0x250 or 0x1E00 <= o <= 0x1EFF or 0xFF21 <= o <= 0xFF5A:
+        return _LATIN
+    if 0x0400 <= o <= 0x052F:
+        return _CYRILLIC
+    if 0x0370 <= o <= 0x03FF:
+        return _GREEK
+    if 0x0600 <= o <= 0x06FF or 0x0750 <= o <= 0x077F:
+        return _ARABIC
+    if 0x0590 <= o <= 0x05FF:
+        return _HEBREW
+    if 0x0E00 <= o <= 0x0E7F:
+        return _THAI
+    if 0x0900 <= o <= 0x097F:
+        return _DEVANAGARI
+    return _OTHER
+
+
+@cache
+def _han_variant(ch: str) -> str:
+    """"Hans"/"Hant" for characters only one standard has, "" for shared ones.
+
+    GB2312 holds the simplified set and Big5 the traditional one, so a character that
+    encodes in only one of them tells which script the text is written in.
+    """
+    in_gb = _encodes(ch, "gb2312")
+    in_big5 = _encodes(ch, "big5")
+    if in_gb and not in_big5:
+        return "Hans"
+    if in_big5 and not in_gb:
+        return "Hant"
+    return ""
+
+
+def _encodes(ch: str, codec: str) -> bool:
+    try:
+        ch.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@dataclass
+class _Profile:
+    """Letter counts per script for a text (or a whole document)."""
+
+    counts: dict[str, int]
+    simplified: int = 0
+    traditional: int = 0
+
+    @classmethod
+    def of(cls, text: str) -> _Profile:
+        counts: dict[str, int] = {}
+        simplified = traditional = 0
+        for ch in _NO_LANGUAGE.sub(" ", text[:_MAX_SCAN_CHARS]):
+            if ch < "A":
+                continue
+            script = _script_of(ch)
+            if script is None:
+                continue
+            counts[script] = counts.get(script, 0) + 1
+            if script == _HAN:
+                variant = _han_variant(ch)
+                simplified += variant == "Hans"
+                traditional += variant == "Hant"
+        return cls(counts, simplified, traditional)
+
+    def count(self, script: str) -> int:
+        return self.counts.get(script, 0)
+
+    @property
+    def weight(self) -> float:
+        """Letters, with CJK characters counted as the text they stand for."""
+        return sum(n * (_CJK_WEIGHT if s in _CJK else 1.0) for s, n in self.counts.items())
+
+    def dominant(self) -> str | None:
+        if not self.counts:
+            return None
+        return max(self.counts, key=lambda s: self.counts[s] * (_CJK_WEIGHT if s in _CJK else 1))
+
+    def han_script(self) -> str:
+        return "Hant" if self.traditional > self.simplified else "Hans"
+
+    def cjk_language(self) -> tuple[str, float] | None:
+        """Decide ko/zh/ja from the writing system alone, when a CJK script is prominent."""
+        total = self.weight
+        if total == 0:
+            return None
+        hangul, han, kana = self.count(_HANGUL), self.count(_HAN), self.count(_KANA)
+        if hangul >= 2 and hangul * _CJK_WEIGHT >= _MIN_HANGUL_SHARE * total and hangul >= kana:
+            return "ko", hangul * _CJK_WEIGHT / total
+        if kana and kana >= _MIN_KANA_SHARE * (kana + han):
+            if (kana + han) * _CJK_WEIGHT >= _MIN_CJK_SHARE * total:
+                return "ja", (kana + han) * _CJK_WEIGHT / total
+        if han and han * _CJK_WEIGHT >= _MIN_CJK_SHARE * total:
+            return "zh", han * _CJK_WEIGHT / total
+        return None
+
+
+def _script_for(language: str, profile: _Profile) -> str | None:
+    if language == "zh":
+        return profile.han_script()
+    return _SCRIPT_OF_LANGUAGE.get(language) or profile.dominant()
+
+
+def _confidence(share: float) -> float:
+    """Map a script share (>= the CJK threshold) to a confidence in 0.5..1."""
+    return round(min(1.0, 0.5 + share / 2), 4)
+
+
+def _english_margin(text: str) -> float:
+    """How far English trails the best language, in mean log-probability per n-gram.
+
+    A deterministic naive-Bayes reading of langdetect's own profiles over every n-gram of
+    the text (langdetect itself samples n-grams at random, which is noise on two words).
+    """
+    factory = _detector_factory()
+    detector = factory.create()
+    detector.append(text)
+    ngrams = detector._extract_ngrams()  # pinned langdetect==1.0.9
+    if not ngrams:
+        return float("-inf")
+    english = factory.langlist.index("en")
+    totals = [0.0] * len(factory.langlist)
+    for ngram in ngrams:
+        for index, prob in enumerate(factory.word_lang_prob_map[ngram]):
+            totals[index] += math.log(_NB_SMOOTHING + prob)
+    return (totals[english] - max(totals)) / len(ngrams)
+
+
+def _with_short_latin_prior(
+    ranked: list[tuple[str, float]], text: str, profile: _Profile
+) -> tuple[str, float]:
+    """Lean toward English for a few ASCII words, where langdetect's pick is noise.
+
+    English is by far the most frequent Latin-script language in this feed, and on one or
+    two words langdetect confidently names look-alike languages (truth -> vi). Only pure
+    ASCII text is eligible (an accent is real evidence against English), only when English
+    is a close reading, and the answer carries a low confidence. Longer text and documents
+    keep langdetect's answer.
+    """
+    language, prob = ranked[0]
+    if language == "en" or profile.dominant() != _LATIN or not text.isascii():
+        return language, prob
+    letters = profile.count(_LATIN)
+    if letters > _SHORT_LATIN_LETTERS:
+        return language, prob
+    words = len(text.split())
+    allowed = _EN_MARGIN_FEW_WORDS if words <= 2 else _EN_MARGIN_SENTENCE
+    if _english_margin(text) >= -allowed:
+        return "en", _PRIOR_CONFIDENCE
+    return language, prob
+
+
+def detect(text: str, *, seed: int = 0) -> Detection:
+    """Detect the language of one text; "und" when it has no letters."""
+    profile = _Profile.of(text)
+    if profile.weight == 0:
+        return UNDETERMINED
+    decided = profile.cjk_language()
+    if decided is not None:
+        language, share = decided
+        return Detection(language, _confidence(share), _script_for(language, profile))
+    ranked = _langdetect(_NO_LANGUAGE.sub(" ", text), seed)
+    if not ranked:
+        return UNDETERMINED
+    language, prob = _with_short_latin_prior(ranked, text, profile)
+    return Detection(language, round(prob, 4), _script_for(language, profile))
+
+
+def detect_document(paragraphs: Sequence[str], *, seed: int = 0) -> Detection:
+    """Detect a document's language from its paragraphs, weighted by their length.
+
+    CJK paragraphs are decided one by one from their script; the remaining paragraphs are
+    pooled per script and given to langdetect once (a bounded sample), which keeps a long
+    page to one or two langdetect calls. A Korean article quoting English stays Korean.
+    """
+    votes: dict[str, float] = {}
+    pools: dict[str, list[str]] = {}
+    pool_weight: dict[str, float] = {}
+    whole = _Profile({})
+    for paragraph in paragraphs:
+        profile = _Profile.of(paragraph)
+        weight = profile.weight
+        if weight == 0:
+            continue
+        whole.simplified += profile.simplified
+        whole.traditional += profile.traditional
+        for script, n in profile.counts.items():
+            whole.counts[script] = whole.counts.get(script, 0) + n
+        decided = profile.cjk_language()
+        if decided is not None:
+            votes[decided[0]] = votes.get(decided[0], 0.0) + weight
+            continue
+        script = profile.dominant() or _OTHER
+        pools.setdefault(script, []).append(paragraph)
+        pool_weight[script] = pool_weight.get(script, 0.0) + weight
+    for script, texts in pools.items():
+        sample = _NO_LANGUAGE.sub(" ", _sample(texts))
+        ranked = _langdetect(sample, seed)
+        if not ranked:
+            continue
+        language, prob = _with_short_latin_prior(ranked, sample, _Profile.of(sample))
+        if language != ranked[0][0]:  # a few words only: the English prior takes the pool
+            ranked = [(language, 1.0)]
+        for language, prob in ranked:
+            votes[language] = votes.get(language, 0.0) + pool_weight[script] * prob
+    total = sum(votes.values())
+    if total == 0:
+        return UNDETERMINED
+    language = max(votes, key=lambda lang: votes[lang])
+    return Detection(language, round(votes[language] / total, 4), _script_for(language, whole))
+
+
+def _sample(texts: list[str]) -> str:
+    """Paragraphs spread over the document, up to a bounded number of characters."""
+    total = sum(len(t) for t in texts)
+    if total <= _MAX_DOCUMENT_SAMPLE:
+        return "\n".join(texts)
+    stride = max(1, round(total / _MAX_DOCUMENT_SAMPLE))
+    order = [*range(0, len(texts), stride), *(i for i in range(len(texts)) if i % stride)]
+    picked: list[str] = []
+    size = 0
+    for index in order:
+        if size >= _MAX_DOCUMENT_SAMPLE:
+            break
+        piece = texts[index][: _MAX_DOCUMENT_SAMPLE - size]
+        picked.append(piece)
+        size += len(piece)
+    return "\n".join(picked)
