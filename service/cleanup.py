@@ -99,31 +99,10 @@ def _weight(text: str) -> float:
     return total
 
 
-_SMALL_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "with",
-        "by",
-        "from",
-        "as",
-        "vs",
-        "via",
-        "into",
-        "over",
-        "after",
-        "amid",
-    ]
-)
+_SMALL_WORDS = frozenset({
+    "a", "an", "the", "and", "or", "of", "in", "on", "at", "to", "for", "with", "by",
+    "from", "as", "vs", "via", "into", "over", "after", "amid"
+})  # fmt: skip
 
 
 def _headline_cased(text: str) -> bool:
@@ -267,53 +246,14 @@ _SOCIAL_RE = re.compile(
     r"|기사\s*공유|공유하기|제보는?\s*(?:카카오톡|이메일|전화)|^\s*제보\s*[:：]|좋아요\s*\d*\s*$"
     r"|(?:click|tap)\s+(?:here\s+)?to\s+(?:share|follow|subscribe)",
 )
-_SOCIAL_TOKENS = frozenset(
-    [
-        "facebook",
-        "twitter",
-        "x",
-        "linkedin",
-        "whatsapp",
-        "telegram",
-        "email",
-        "e-mail",
-        "mail",
-        "print",
-        "copy",
-        "link",
-        "url",
-        "reddit",
-        "pinterest",
-        "kakaotalk",
-        "kakao",
-        "line",
-        "band",
-        "share",
-        "tweet",
-        "messenger",
-        "instagram",
-        "youtube",
-        "threads",
-        "카카오톡",
-        "카카오스토리",
-        "페이스북",
-        "트위터",
-        "밴드",
-        "네이버",
-        "링크",
-        "복사",
-        "url복사",
-        "링크복사",
-        "공유",
-        "微信",
-        "微博",
-        "qq",
-        "qq空间",
-        "朋友圈",
-        "分享",
-        "分享到",
-    ]
-)
+_SOCIAL_TOKENS = frozenset({
+    "facebook", "twitter", "x", "linkedin", "whatsapp", "telegram", "email", "e-mail",
+    "mail", "print", "copy", "link", "url", "reddit", "pinterest", "kakaotalk", "kakao",
+    "line", "band", "share", "tweet", "messenger", "instagram", "youtube", "threads",
+    "카카오톡", "카카오스토리", "페이스북", "트위터", "밴드", "네이버", "링크",
+    "복사", "url복사", "링크복사", "공유", "微信", "微博", "qq", "qq空间", "朋友圈",
+    "分享", "分享到"
+})  # fmt: skip
 _SOCIAL_SPLIT_RE = re.compile(r"[\s|/·,:：]+")
 
 _COMMENT_RE = re.compile(
