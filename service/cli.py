@@ -75,7 +75,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     env = dict(os.environ, REDIS_URL=url)
     roles: dict[str, list[str]] = {
         queue: _celery_argv(
-            "worker", argparse.Namespace(queue=queue, concurrency=None, loglevel=args.loglevel),
+            "worker",
+            argparse.Namespace(queue=queue, concurrency=None, loglevel=args.loglevel),
             settings,
         )
         for queue in ("ingest", "translate")
@@ -181,15 +182,25 @@ def _client(settings: Settings) -> Any:
     return connect(resolve_redis_url(settings))
 
 
-def cmd_consume(args: argparse.Namespace, settings: Settings) -> int:
+def _consumer(args: argparse.Namespace, settings: Settings) -> Any:
     from .consume import Consumer
 
-    consumer = Consumer(
+    return Consumer(
         _client(settings),
         settings.documents_stream,
         args.group,
         args.consumer or f"{os.uname().nodename}-{os.getpid()}",
+        start=args.start or "0",
+        dead_stream=settings.documents_dead_stream,
+        max_deliveries=settings.consumer_max_deliveries,
+        reclaim_idle_ms=settings.consumer_reclaim_idle_ms,
     )
+
+
+def cmd_consume(args: argparse.Namespace, settings: Settings) -> int:
+    consumer = _consumer(args, settings)
+    if args.start:
+        consumer.replay_from(args.start)
     idle = None if args.wait is None else int(args.wait * 1000)
     for entry in consumer.iterate(limit=args.count, block_ms=1000, idle_exit_ms=idle):
         _emit(entry.document)
@@ -209,11 +220,72 @@ def cmd_get(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_dead(args: argparse.Namespace, settings: Settings) -> int:
-    from .store import Store
+def _dead_key(settings: Settings, which: str) -> str:
+    return settings.dead_stream if which == "ingest" else settings.documents_dead_stream
 
-    for entry in Store(_client(settings), settings).dead_entries(count=args.count):
-        _emit(entry)
+
+def cmd_dead(args: argparse.Namespace, settings: Settings) -> int:
+    from .store import _text
+
+    client = _client(settings)
+    key = _dead_key(settings, args.stream)
+    entries = [
+        (_text(sid), {_text(k): _text(v) for k, v in fields.items()})
+        for sid, fields in client.xrange(key, count=args.count)
+    ]
+    if args.ids:
+        entries = [e for e in entries if e[0] in set(args.ids)]
+    if args.dead_cmd == "list":
+        for sid, fields in entries:
+            if args.stream == "documents" and "doc" in fields:
+                fields["doc_id"] = fields.pop("id", "")
+                fields.pop("doc")
+            _emit({"dead_id": sid, **fields})
+        return 0
+    replayed = 0
+    for sid, fields in entries:
+        if args.stream == "ingest":
+            os.environ["REDIS_URL"] = resolve_redis_url(settings)
+            get_settings.cache_clear()
+            from workers.app import app
+
+            app.send_task("newsingest.ingest", args=[json.loads(fields["input"])], queue="ingest")
+        else:
+            client.xadd(
+                settings.documents_stream,
+                {"id": fields["id"], "version": fields["version"], "doc": fields["doc"],
+                 "replayed_from": sid},
+            )  # fmt: skip
+        client.xdel(key, sid)
+        replayed += 1
+    print(f"newsingest: replayed {replayed} {args.stream} dead-letter entries", file=sys.stderr)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from .consume import stream_stats
+
+    client = _client(settings)
+    stats = stream_stats(
+        client,
+        settings.documents_stream,
+        {"ingest": settings.dead_stream, "documents": settings.documents_dead_stream},
+        settings.stream_maxlen,
+        settings.backpressure_lag,
+    )
+    if args.json:
+        _emit(stats)
+        return 0
+    print(f"stream {stats['stream']}: {stats['length']} entries (cap {stats['cap']})")
+    for group in stats["groups"]:
+        print(
+            f"  group {group['name']}: lag {group['lag']}, pending {group['pending']}, "
+            f"consumers {group['consumers']}, last delivered {group['last_delivered_id']}"
+        )
+    for name, size in stats["dead"].items():
+        print(f"dead letters ({name}): {size}")
+    for warning in stats["backpressure"]:
+        print(f"WARNING: {warning}")
     return 0
 
 
@@ -334,16 +406,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, help="stop after N documents")
     p.add_argument("--wait", type=float, help="stop after this many seconds with nothing new")
     p.add_argument("--no-ack", action="store_true", help="leave the entries pending")
+    p.add_argument(
+        "--from", dest="start", help="replay from a stream id or an ISO-8601 time (moves the group)"
+    )
     p.set_defaults(func=cmd_consume)
 
     p = sub.add_parser("get", help="print one stored document by id")
     p.add_argument("id")
     p.set_defaults(func=cmd_get)
 
-    p = sub.add_parser("dead", help="list dead-letter entries")
-    p.add_argument("dead_cmd", choices=["list"], nargs="?", default="list")
+    p = sub.add_parser("dead", help="list or replay dead-letter entries")
+    p.add_argument("dead_cmd", choices=["list", "replay"], nargs="?", default="list")
+    p.add_argument("ids", nargs="*", help="dead-letter entry ids (default: all, up to --count)")
+    p.add_argument(
+        "--stream", choices=["ingest", "documents"], default="ingest",
+        help="ingest failures (default) or poison entries from consumer groups",
+    )  # fmt: skip
     p.add_argument("--count", type=int, default=100)
     p.set_defaults(func=cmd_dead)
+
+    p = sub.add_parser("stats", help="stream length, groups, lag, pending, dead letters")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("process", help="run the whole pipeline in-process, no Redis")
     p.add_argument("inputs", nargs="+", metavar="PATH|URL")

@@ -15,6 +15,7 @@ from .errors import ValidationError
 SCHEMA_VERSION = 1
 # The store replaces this token with the version it assigns, inside its atomic script.
 VERSION_PLACEHOLDER = "__NEWSINGEST_VERSION__"
+DUPLICATE_PLACEHOLDER = "__NEWSINGEST_DUPLICATE_OF__"
 
 
 @functools.cache
@@ -27,9 +28,7 @@ def schema() -> dict[str, Any]:
 @functools.cache
 def _validator() -> jsonschema.protocols.Validator:
     cls = jsonschema.validators.validator_for(schema())
-    validator: jsonschema.protocols.Validator = cls(
-        schema(), format_checker=cls.FORMAT_CHECKER
-    )
+    validator: jsonschema.protocols.Validator = cls(schema(), format_checker=cls.FORMAT_CHECKER)
     return validator
 
 
@@ -66,12 +65,15 @@ class Document:
     content_hash: str
     ingested_at: str
     version: int = 1
+    duplicate_of: str | None = None
+    story_id: str | None = None
+    fingerprint: str | None = None
     schema_version: int = field(default=SCHEMA_VERSION)
 
     def as_dict(self) -> dict[str, Any]:
         body = asdict(self)
         # Key order is part of the contract's readability: identity first.
-        ordered = {k: body.pop(k) for k in ("schema_version", "id", "version")}
+        ordered = {k: body.pop(k) for k in ("schema_version", "id", "version", "duplicate_of")}
         ordered.update(body)
         return ordered
 
@@ -85,6 +87,7 @@ class Document:
         """JSON whose version the store fills in atomically (see store.PUBLISH_SCRIPT)."""
         data = self.as_dict()
         data["version"] = VERSION_PLACEHOLDER
+        data["duplicate_of"] = DUPLICATE_PLACEHOLDER
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod

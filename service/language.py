@@ -46,8 +46,8 @@ _MAX_DOCUMENT_SAMPLE = 3000
 _SHORT_LATIN_LETTERS = 30
 # Mean log-likelihood gap per n-gram within which English is preferred (one or two words,
 # then a short sentence), and the confidence reported when the prior decided.
-_EN_MARGIN_FEW_WORDS = 0.5
-_EN_MARGIN_SENTENCE = 0.3
+_EN_MARGIN_FEW_WORDS = 0.6
+_EN_MARGIN_SENTENCE = 0.4
 _PRIOR_CONFIDENCE = 0.5
 _NB_SMOOTHING = 0.5 / 10000  # langdetect's alpha / BASE_FREQ
 
@@ -137,7 +137,7 @@ def _script_of(ch: str) -> str | None:
 
 @cache
 def _han_variant(ch: str) -> str:
-    """"Hans"/"Hant" for characters only one standard has, "" for shared ones.
+    """ "Hans"/"Hant" for characters only one standard has, "" for shared ones.
 
     GB2312 holds the simplified set and Big5 the traditional one, so a character that
     encodes in only one of them tells which script the text is written in.
@@ -208,9 +208,9 @@ class _Profile:
         hangul, han, kana = self.count(_HANGUL), self.count(_HAN), self.count(_KANA)
         if hangul >= 2 and hangul * _CJK_WEIGHT >= _MIN_HANGUL_SHARE * total and hangul >= kana:
             return "ko", hangul * _CJK_WEIGHT / total
-        if kana and kana >= _MIN_KANA_SHARE * (kana + han):
-            if (kana + han) * _CJK_WEIGHT >= _MIN_CJK_SHARE * total:
-                return "ja", (kana + han) * _CJK_WEIGHT / total
+        japanese = (kana + han) * _CJK_WEIGHT
+        if kana and kana >= _MIN_KANA_SHARE * (kana + han) and japanese >= _MIN_CJK_SHARE * total:
+            return "ja", japanese / total
         if han and han * _CJK_WEIGHT >= _MIN_CJK_SHARE * total:
             return "zh", han * _CJK_WEIGHT / total
         return None
@@ -244,7 +244,7 @@ def _english_margin(text: str) -> float:
     for ngram in ngrams:
         for index, prob in enumerate(factory.word_lang_prob_map[ngram]):
             totals[index] += math.log(_NB_SMOOTHING + prob)
-    return (totals[english] - max(totals)) / len(ngrams)
+    return float(totals[english] - max(totals)) / len(ngrams)
 
 
 def _with_short_latin_prior(

@@ -52,6 +52,23 @@ class Settings:
     worker_max_tasks_per_child: int
     ingest_concurrency: int
     translate_concurrency: int
+    stream_max_age_days: int
+    consumer_max_deliveries: int
+    consumer_reclaim_idle_ms: int
+    backpressure_lag: int
+    near_duplicate_distance: int
+    story_threshold: float
+    story_window_hours: int
+    dedupe_retention_days: int
+    fetch_max_decompressed_bytes: int
+    fetch_attempts: int
+    fetch_host_delay: float
+    fetch_host_concurrency: int
+    fetch_host_max_wait: float
+    robots_ttl: int
+    sources_file: str
+    seen_ttl: int
+    sitemap_max_children: int
 
     # Key names live here so that every module agrees on them.
     @property
@@ -61,6 +78,10 @@ class Settings:
     @property
     def dead_stream(self) -> str:
         return f"{self.key_prefix}:dead"
+
+    @property
+    def documents_dead_stream(self) -> str:
+        return f"{self.key_prefix}:documents:dead"
 
     def document_key(self, doc_id: str) -> str:
         return f"{self.key_prefix}:doc:{doc_id}"

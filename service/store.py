@@ -10,24 +10,41 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import redis
 
-from .document import VERSION_PLACEHOLDER, Document
+from .document import DUPLICATE_PLACEHOLDER, VERSION_PLACEHOLDER, Document
 from .fetch import utc_now
 from .settings import Settings
+from .similarity import simhash
+from .stories import StoryIndex, StoryPolicy
 
-# KEYS: doc hash, documents stream. ARGV: doc json (version placeholder), content hash,
-# maxlen, doc id, time.
+# One publish, atomically. KEYS: doc hash, documents stream, content-hash index.
+# ARGV: doc json (with placeholders), revision, maxlen, doc id, time, version placeholder,
+#       duplicate-of placeholder, near-duplicate candidate ('' if none), minid ('' if none),
+#       index ttl seconds.
+# A new stream entry is added only when the revision (content hash + translation outcome)
+# differs from the stored one; the version then goes up by one.
 PUBLISH_SCRIPT = """
 redis.call('HINCRBY', KEYS[1], 'seen', 1)
-local current = redis.call('HGET', KEYS[1], 'content_hash')
+local current = redis.call('HGET', KEYS[1], 'revision')
 if current == ARGV[2] then
-  return {0, redis.call('HGET', KEYS[1], 'stream_id'), tonumber(redis.call('HGET', KEYS[1], 'version'))}
+  local version = tonumber(redis.call('HGET', KEYS[1], 'version'))
+  return {0, redis.call('HGET', KEYS[1], 'stream_id'), version}
 end
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
+local dup = ARGV[8]
+local first = redis.call('GET', KEYS[3])
+if first and first ~= ARGV[4] then
+  dup = first
+elseif not first then
+  redis.call('SET', KEYS[3], ARGV[4], 'EX', tonumber(ARGV[10]))
+end
+local dupjson = 'null'
+if dup ~= '' then dupjson = '"' .. dup .. '"' end
 local doc = string.gsub(ARGV[1], '"' .. ARGV[6] .. '"', tostring(version), 1)
+doc = string.gsub(doc, '"' .. ARGV[7] .. '"', dupjson, 1)
 local maxlen = tonumber(ARGV[3])
 local sid
 if maxlen > 0 then
@@ -36,7 +53,10 @@ if maxlen > 0 then
 else
   sid = redis.call('XADD', KEYS[2], '*', 'id', ARGV[4], 'version', version, 'doc', doc)
 end
-redis.call('HSET', KEYS[1], 'doc', doc, 'content_hash', ARGV[2], 'stream_id', sid,
+if ARGV[9] ~= '' then
+  redis.call('XTRIM', KEYS[2], 'MINID', '~', ARGV[9])
+end
+redis.call('HSET', KEYS[1], 'doc', doc, 'revision', ARGV[2], 'stream_id', sid,
            'updated_at', ARGV[5])
 return {1, sid, version}
 """
@@ -71,18 +91,54 @@ class Store:
         self.settings = settings
         self._publish = client.register_script(PUBLISH_SCRIPT)
         self._dead = client.register_script(DEAD_LETTER_SCRIPT)
+        retention = settings.dedupe_retention_days * 86400
+        self.stories = StoryIndex(
+            client,
+            settings.key_prefix,
+            StoryPolicy(
+                window_seconds=settings.story_window_hours * 3600.0,
+                threshold=settings.story_threshold,
+                near_dup_distance=settings.near_duplicate_distance,
+                retention_seconds=max(retention, settings.story_window_hours * 3600 * 2),
+            ),
+        )
 
-    def publish(self, doc: Document) -> Published:
-        """Store the document and append it to the stream, once per content version."""
+    def annotate(self, doc: Document) -> tuple[Document, str]:
+        """Set story_id and fingerprint; return the near-duplicate candidate ('' if none)."""
+        english = doc.text_en if doc.text_en is not None else doc.text
+        title = doc.title_en if doc.text_en is not None else doc.title
+        fingerprint = simhash(english)
+        doc.fingerprint = f"simhash:{fingerprint:016x}"
+        near = self.stories.near_duplicate(doc.id, fingerprint) or ""
+        doc.story_id = self.stories.assign(doc.id, title, english, _timestamp(doc))
+        return doc, near
+
+    def publish(self, doc: Document, *, annotate: bool = True) -> Published:
+        """Store the document and append it to the stream, once per revision."""
+        near = ""
+        if annotate:
+            doc, near = self.annotate(doc)
+        age = self.settings.stream_max_age_days
+        minid = f"{int((time.time() - age * 86400) * 1000)}-0" if age > 0 else ""
+        outcome = doc.translation
+        revision = f"{doc.content_hash}|{outcome.get('status')}|{outcome.get('model')}"
         result = self._publish(
-            keys=[self.settings.document_key(doc.id), self.settings.documents_stream],
+            keys=[
+                self.settings.document_key(doc.id),
+                self.settings.documents_stream,
+                f"{self.settings.key_prefix}:hash:{doc.content_hash}",
+            ],
             args=[
                 doc.to_json_for_store(),
-                doc.content_hash,
+                revision,
                 self.settings.stream_maxlen,
                 doc.id,
                 utc_now(),
                 VERSION_PLACEHOLDER,
+                DUPLICATE_PLACEHOLDER,
+                near,
+                minid,
+                self.settings.dedupe_retention_days * 86400,
             ],
         )
         added, sid, version = result
@@ -90,7 +146,8 @@ class Store:
 
     def times_seen(self, doc_id: str) -> int:
         """How many publish attempts reached Redis for this id, duplicates included."""
-        return int(self.client.hget(self.settings.document_key(doc_id), "seen") or 0)
+        raw = cast(bytes | None, self.client.hget(self.settings.document_key(doc_id), "seen"))
+        return int(raw or 0)
 
     def get(self, doc_id: str) -> dict[str, Any] | None:
         raw = self.client.hget(self.settings.document_key(doc_id), "doc")
@@ -128,11 +185,25 @@ class Store:
 
     def dead_entries(self, count: int = 100) -> list[dict[str, str]]:
         out = []
-        for sid, fields in self.client.xrange(self.settings.dead_stream, count=count):
+        entries = cast(list[Any], self.client.xrange(self.settings.dead_stream, count=count))
+        for sid, fields in entries:
             entry = {_text(k): _text(v) for k, v in fields.items()}
             entry["stream_id"] = _text(sid)
             out.append(entry)
         return out
+
+
+def _timestamp(doc: Document) -> float:
+    """When the story happened: the publication date if known, else ingestion time."""
+    from datetime import datetime
+
+    for value in (doc.published_at, doc.ingested_at):
+        if value:
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+    return time.time()
 
 
 def connect(url: str, *, retries: int = 30, delay: float = 0.5) -> redis.Redis:

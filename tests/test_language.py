@@ -1,0 +1,149 @@
+"""Language identification on real corpus text: CJK scripts, mixed lines, documents."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langdetect.detector_factory import DetectorFactory
+
+from service.language import Detection, detect, detect_document
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+LANGID = SHARED / "corpus" / "langid"
+EXTRACTION = SHARED / "corpus" / "extraction"
+
+
+@cache
+def _rows() -> tuple[dict[str, Any], ...]:
+    rows: list[dict[str, Any]] = []
+    for path in sorted(LANGID.glob("*/data.jsonl")):
+        rows.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+    return tuple(rows)
+
+
+def _texts(lang: str, kind: str) -> list[str]:
+    return [row["text"] for row in _rows() if row["lang"] == lang and row["kind"] == kind]
+
+
+def _gold_lang_bodies(lang: str) -> list[str]:
+    bodies = []
+    for path in sorted(EXTRACTION.glob("*/gold.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row["lang"] == lang and row["body"]:
+                bodies.append(str(row["body"]))
+    return bodies
+
+
+def test_detection_is_repeatable_for_the_same_seed() -> None:
+    texts = _texts("en", "word_pair")[:40]
+    first = [detect(text) for text in texts]
+    assert [detect(text) for text in texts] == first
+
+
+def test_detection_does_not_depend_on_the_global_langdetect_seed() -> None:
+    texts = _texts("en", "sentence")[:20]
+    before = [detect(text, seed=7) for text in texts]
+    DetectorFactory.seed = 12345  # what other code may do to the shared langdetect global
+    try:
+        assert [detect(text, seed=7) for text in texts] == before
+    finally:
+        DetectorFactory.seed = None
+
+
+def test_korean_sentence_is_ko_in_hangul() -> None:
+    result = detect(_texts("ko", "sentence")[0])
+    assert (result.language, result.script) == ("ko", "Hang")
+    assert result.confidence > 0.9
+
+
+def _script_share(lines: list[str], script: str) -> float:
+    assert lines
+    return sum(detect(line) == Detection("zh", 1.0, script) for line in lines) / len(lines)
+
+
+def test_traditional_chinese_lines_are_zh_hant() -> None:
+    # Tatoeba has a few lines that mix both forms, so not every line can be Hant.
+    lines = [t for t in _texts("zh", "short_sentence") if re.search("[們這個說會國來時]", t)]
+    assert _script_share(lines, "Hant") >= 0.95
+
+
+def test_simplified_chinese_lines_are_zh_hans() -> None:
+    lines = [t for t in _texts("zh", "short_sentence") if re.search("[们这个说会国来时]", t)]
+    assert _script_share(lines, "Hans") >= 0.95
+
+
+def test_japanese_sentence_is_ja() -> None:
+    result = detect(_texts("ja", "sentence")[0])
+    assert (result.language, result.script) == ("ja", "Jpan")
+
+
+def test_korean_line_with_english_words_stays_ko() -> None:
+    line = next(t for t in _texts("ko", "mixed_sentence") if re.search("[A-Za-z]{2,}", t))
+    assert detect(line).language == "ko"
+
+
+def test_korean_document_quoting_english_paragraphs_stays_ko() -> None:
+    korean = _texts("ko", "sentence")[:6]
+    english = _texts("en", "sentence")[:3]
+    paragraphs = [korean[0], english[0], korean[1], korean[2], english[1], korean[3], english[2]]
+    result = detect_document(paragraphs)
+    assert (result.language, result.script) == ("ko", "Hang")
+
+
+def test_english_document_is_en() -> None:
+    assert detect_document(_texts("en", "sentence")[:10]).language == "en"
+
+
+def test_portuguese_page_is_reported_as_pt() -> None:
+    bodies = _gold_lang_bodies("pt")
+    assert bodies
+    for body in bodies:
+        assert detect_document(body.splitlines()).language == "pt"
+
+
+def test_russian_page_is_reported_as_ru_in_cyrillic() -> None:
+    body = _gold_lang_bodies("ru")[0]
+    result = detect_document(body.splitlines())
+    assert (result.language, result.script) == ("ru", "Cyrl")
+
+
+def test_german_paragraph_is_reported_as_de() -> None:
+    page = EXTRACTION / "trafilatura_eval" / "pages" / "hr-innovation.org.enterprise.html"
+    html = page.read_text(encoding="utf-8")
+    paragraph = next(
+        p for p in re.findall(r"<p>([^<]{200,})</p>", html) if " und " in p and " die " in p
+    )
+    assert detect(paragraph).language == "de"
+
+
+@pytest.mark.parametrize("text", ["", "   \n", "2024-07-01 12:30", "... !!! ???", "http://x.kr/a"])
+def test_text_without_letters_is_undetermined(text: str) -> None:
+    assert detect(text) == Detection("und", 0.0, None)
+
+
+def test_empty_document_is_undetermined() -> None:
+    assert detect_document(["", "  ", "12345"]) == Detection("und", 0.0, None)
+
+
+def test_single_hangul_word_is_ko() -> None:
+    words = _texts("ko", "single_word")
+    assert all(detect(word).language == "ko" for word in words[:50])
+
+
+@pytest.mark.parametrize("lang", ["ko", "zh", "ja"])
+def test_cjk_corpus_lines_reach_99_percent(lang: str) -> None:
+    rows = [row for row in _rows() if row["lang"] == lang]
+    correct = sum(detect(row["text"]).language == lang for row in rows)
+    assert correct / len(rows) >= 0.99
+
+
+def test_english_corpus_sentences_reach_99_percent() -> None:
+    rows = _texts("en", "sentence") + _texts("en", "short_sentence")
+    correct = sum(detect(text).language == "en" for text in rows)
+    assert correct / len(rows) >= 0.99
