@@ -60,7 +60,9 @@ def read_package(path: Path) -> PackageInfo:
     try:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{path} is not an argos package: cannot read metadata.json ({exc})")
+        raise ModelError(
+            f"{path} is not an argos package: cannot read metadata.json ({exc})"
+        ) from exc
     info = PackageInfo(
         package_id=path.name,
         from_code=str(meta.get("from_code", "")),
@@ -97,7 +99,9 @@ def installed_packages(packages_dir: Path) -> list[PackageInfo]:
 def find_package(packages_dir: Path, from_code: str, to_code: str = "en") -> PackageInfo | None:
     """The newest installed package for one direction, or None."""
     matches = [
-        p for p in installed_packages(packages_dir) if (p.from_code, p.to_code) == (from_code, to_code)
+        p
+        for p in installed_packages(packages_dir)
+        if (p.from_code, p.to_code) == (from_code, to_code)
     ]
     if not matches:
         return None

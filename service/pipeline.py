@@ -15,7 +15,7 @@ from typing import Any
 from .decode import decode
 from .document import Document
 from .extract import Extracted, extract_html, extract_text
-from .fetch import FetchPolicy, Fetched, Source, fetch_url, read_file, utc_now
+from .fetch import Fetched, FetchPolicy, Source, fetch_url, read_file, utc_now
 from .language import detect_document
 from .normalise import (
     canonical_url,
@@ -124,8 +124,8 @@ class Pipeline:
     def ingest_fetched(self, fetched: Fetched) -> Article:
         is_html = fetched.media_type == "html"
         decoded = decode(fetched.body, fetched.charset, is_html=is_html)
-        raw = extract_html(decoded.text, fetched.final_url) if is_html else extract_text(
-            decoded.text
+        raw = (
+            extract_html(decoded.text, fetched.final_url) if is_html else extract_text(decoded.text)
         )
         paragraphs = normalise_paragraphs(raw.paragraphs)
         title = normalise_text(raw.title) if raw.title else None
@@ -198,8 +198,9 @@ class Pipeline:
         """The whole pipeline in-process (``newsingest process``)."""
         article = self.ingest(source)
         if not article.needs_translation:
+            ex = article.extracted
             result = (
-                TranslationResult("not_needed", article.extracted.title, article.extracted.paragraphs)
+                TranslationResult("not_needed", ex.title, ex.paragraphs)
                 if article.language == "en"
                 else self.translate(article)
             )

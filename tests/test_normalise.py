@@ -32,7 +32,9 @@ def test_dates_become_iso_utc() -> None:
 
 
 def test_canonical_url_drops_fragment_default_port_and_host_case() -> None:
-    assert canonical_url("HTTPS://News.Example.COM:443/a?b=1#top") == "https://news.example.com/a?b=1"
+    assert (
+        canonical_url("HTTPS://News.Example.COM:443/a?b=1#top") == "https://news.example.com/a?b=1"
+    )
     assert canonical_url("ftp://x/y") is None
 
 

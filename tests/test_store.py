@@ -14,8 +14,10 @@ from service.settings import Settings
 from service.store import Store
 
 
-def make_doc(text: str = "Body paragraph one.\n\nBody paragraph two.",
-             url: str | None = "https://news.example.com/a/1") -> Document:
+def make_doc(
+    text: str = "Body paragraph one.\n\nBody paragraph two.",
+    url: str | None = "https://news.example.com/a/1",
+) -> Document:
     hash_ = content_hash("A title", text)
     return Document(
         id=document_id(url, hash_), url=url,
@@ -100,8 +102,14 @@ def test_dead_letter_carries_reason_input_and_attempts(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     store = Store(redis_client, settings)
-    store.dead_letter(input={"kind": "file", "location": "/nope"}, reason="file_not_found",
-                      error="file not found: /nope", stage="ingest", attempts=1, task_id="t-1")
+    store.dead_letter(
+        input={"kind": "file", "location": "/nope"},
+        reason="file_not_found",
+        error="file not found: /nope",
+        stage="ingest",
+        attempts=1,
+        task_id="t-1",
+    )
     [entry] = store.dead_entries()
     assert entry["reason"] == "file_not_found"
     assert json.loads(entry["input"]) == {"kind": "file", "location": "/nope"}
@@ -113,6 +121,12 @@ def test_a_task_dead_letters_once_however_often_it_runs(
 ) -> None:
     store = Store(redis_client, settings)
     for _ in range(3):
-        store.dead_letter(input={"kind": "file", "location": "/nope"}, reason="file_not_found",
-                          error="gone", stage="ingest", attempts=1, task_id="same-task")
+        store.dead_letter(
+            input={"kind": "file", "location": "/nope"},
+            reason="file_not_found",
+            error="gone",
+            stage="ingest",
+            attempts=1,
+            task_id="same-task",
+        )
     assert redis_client.xlen(settings.dead_stream) == 1

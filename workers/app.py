@@ -11,7 +11,7 @@ import logging
 
 from celery import Celery
 from celery.signals import worker_init
-from kombu import Queue
+from kombu.entity import Queue
 
 from service.settings import get_settings
 

@@ -50,7 +50,9 @@ def backoff(attempt: int, retry_after: float | None) -> float:
     return min(cap, max(delay, retry_after or 0.0))
 
 
-def _dead(task: Task, payload: dict[str, Any], stage: str, reason: str, error: str) -> dict[str, Any]:
+def _dead(
+    task: Task, payload: dict[str, Any], stage: str, reason: str, error: str
+) -> dict[str, Any]:
     store().dead_letter(
         input=payload,
         reason=reason,
@@ -81,9 +83,7 @@ def ingest(self: Task, source: dict[str, Any]) -> dict[str, Any]:
     except TransientFetchError as exc:
         if self.request.retries >= settings.task_max_retries:
             return _dead(self, source, "fetch", exc.reason, f"gave up after retries: {exc}")
-        raise self.retry(
-            exc=exc, countdown=backoff(self.request.retries, exc.retry_after)
-        ) from exc
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
     except IngestError as exc:
         return _dead(self, source, "ingest", exc.reason, exc.message)
     except SoftTimeLimitExceeded:
