@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from typing import Any
 
@@ -71,7 +71,8 @@ class Document:
     schema_version: int = field(default=SCHEMA_VERSION)
 
     def as_dict(self) -> dict[str, Any]:
-        body = asdict(self)
+        # Shallow on purpose: dataclasses.asdict deep-copies, and this runs per publish.
+        body = {f.name: getattr(self, f.name) for f in fields(self)}
         # Key order is part of the contract's readability: identity first.
         ordered = {k: body.pop(k) for k in ("schema_version", "id", "version", "duplicate_of")}
         ordered.update(body)

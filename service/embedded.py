@@ -32,6 +32,8 @@ def free_port() -> int:
 class EmbeddedRedis:
     data_dir: Path
     port: int = 0
+    # "always" makes every acknowledged write durable across kill -9, at some cost per write.
+    appendfsync: str = "everysec"
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -50,7 +52,7 @@ class EmbeddedRedis:
                 "--port", str(self.port),
                 "--dir", str(self.data_dir),
                 "--appendonly", "yes",
-                "--appendfsync", "everysec",
+                "--appendfsync", self.appendfsync,
                 "--save", "",
                 "--protected-mode", "yes",
                 "--maxmemory-policy", "noeviction",
@@ -79,6 +81,12 @@ class EmbeddedRedis:
                 time.sleep(0.05)
         finally:
             client.close()
+
+    def kill(self) -> None:
+        """Crash the server (SIGKILL), as a power cut or OOM kill would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -31,8 +31,19 @@ STOPWORDS = frozenset(
 )
 
 
+_SUFFIXES = ("ations", "ation", "ions", "ion", "ings", "ing", "ed", "es", "s", "ly")
+
+
+def stem(token: str) -> str:
+    """A crude suffix stripper: enough to make "restrictions" meet "restricting"."""
+    for suffix in _SUFFIXES:
+        if len(token) > len(suffix) + 3 and token.endswith(suffix):
+            return token[: -len(suffix)]
+    return token
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased content words, possessives and plural -s removed."""
+    """Lower-cased, stemmed content words without stopwords."""
     out = []
     for raw in _WORD.findall(text):
         token = raw.lower().strip("'-")
@@ -41,11 +52,11 @@ def words(text: str) -> list[str]:
         if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
             token = token[:-1]
         if len(token) >= 3 and token not in STOPWORDS:
-            out.append(token)
+            out.append(stem(token))
     return out
 
 
-def term_vector(title: str | None, text: str, top: int = 60) -> dict[str, float]:
+def term_vector(title: str | None, text: str, top: int = 40) -> dict[str, float]:
     """Unit-length weights of the ``top`` most frequent content words."""
     counts = Counter(words(f"{title or ''} {title or ''} {text}"))
     weights = {term: 1.0 + math.log(n) for term, n in counts.items()}

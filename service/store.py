@@ -43,8 +43,12 @@ elseif not first then
 end
 local dupjson = 'null'
 if dup ~= '' then dupjson = '"' .. dup .. '"' end
-local doc = string.gsub(ARGV[1], '"' .. ARGV[6] .. '"', tostring(version), 1)
-doc = string.gsub(doc, '"' .. ARGV[7] .. '"', dupjson, 1)
+-- The placeholders sit among the first keys: a plain find stops after a few bytes.
+local function fill(text, token, value)
+  local i, j = string.find(text, '"' .. token .. '"', 1, true)
+  return string.sub(text, 1, i - 1) .. value .. string.sub(text, j + 1)
+end
+local doc = fill(fill(ARGV[1], ARGV[6], tostring(version)), ARGV[7], dupjson)
 local maxlen = tonumber(ARGV[3])
 local sid
 if maxlen > 0 then
@@ -118,11 +122,27 @@ class Store:
         near = ""
         if annotate:
             doc, near = self.annotate(doc)
+        return self._run_publish(self._publish, doc, near)
+
+    def publish_many(self, docs: list[Document], *, annotate: bool = True) -> list[Published]:
+        """Publish several documents in one round trip; each is still its own atomic script."""
+        pipe = self.client.pipeline(transaction=False)
+        script = pipe.register_script(PUBLISH_SCRIPT)
+        for doc in docs:
+            near = ""
+            if annotate:
+                doc, near = self.annotate(doc)
+            self._run_publish(script, doc, near, pipelined=True)
+        return [Published(bool(int(a)), _text(sid), int(v)) for a, sid, v in pipe.execute()]
+
+    def _run_publish(
+        self, script: Any, doc: Document, near: str, *, pipelined: bool = False
+    ) -> Published:
         age = self.settings.stream_max_age_days
         minid = f"{int((time.time() - age * 86400) * 1000)}-0" if age > 0 else ""
         outcome = doc.translation
         revision = f"{doc.content_hash}|{outcome.get('status')}|{outcome.get('model')}"
-        result = self._publish(
+        result = script(
             keys=[
                 self.settings.document_key(doc.id),
                 self.settings.documents_stream,
@@ -141,6 +161,8 @@ class Store:
                 self.settings.dedupe_retention_days * 86400,
             ],
         )
+        if pipelined:
+            return Published(False, "", 0)
         added, sid, version = result
         return Published(bool(int(added)), _text(sid), int(version))
 

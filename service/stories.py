@@ -8,6 +8,8 @@ publish script instead. See docs/stream.md for the method and its limits.
 from __future__ import annotations
 
 import json
+import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -18,7 +20,9 @@ from .similarity import cosine, hamming, term_vector
 _BANDS = 4
 _BAND_BITS = 64 // _BANDS
 _INDEX_TERMS = 10
-_CANDIDATES_PER_TERM = 200
+_CANDIDATES_PER_TERM = 100
+_MAX_COMPARED = 60
+_BUCKET_RECENT = 50
 
 
 @dataclass(frozen=True)
@@ -69,13 +73,18 @@ class StoryIndex:
         terms = sorted(vector, key=lambda t: -vector[t])[:_INDEX_TERMS]
         pipe = self.client.pipeline(transaction=False)
         for term in terms:
-            pipe.zrangebyscore(
-                self._term_key(term), at - window, at + window, start=0, num=_CANDIDATES_PER_TERM
+            pipe.zrevrangebyscore(
+                self._term_key(term), at + window, at - window, start=0, num=_CANDIDATES_PER_TERM
             )
-        candidates = {_text(m) for members in pipe.execute() for m in members} - {doc_id}
-        if not candidates:
+        overlap: Counter[str] = Counter()
+        for members in pipe.execute():
+            overlap.update(_text(m) for m in members)
+        overlap.pop(doc_id, None)
+        # Only documents sharing at least two of the top terms can reach the threshold in
+        # practice; comparing the best-overlapping few keeps hot stories cheap.
+        ordered = [c for c, n in overlap.most_common(_MAX_COMPARED) if n >= 2]
+        if not ordered:
             return None
-        ordered = sorted(candidates)
         raws = cast(list[bytes | None], self.client.mget([self._vec_key(c) for c in ordered]))
         best: tuple[float, float, str] | None = None
         for raw in raws:
@@ -91,17 +100,20 @@ class StoryIndex:
         return best[2] if best else None
 
     def near_duplicate(self, doc_id: str, fingerprint: int) -> str | None:
-        """The first earlier document within the SimHash distance, and remember this one."""
+        """An earlier document within the SimHash distance, and remember this one.
+
+        Buckets keep their oldest members, so the match is the first sighting of the text.
+        """
         bands = [(fingerprint >> (i * _BAND_BITS)) & ((1 << _BAND_BITS) - 1) for i in range(_BANDS)]
         keys = [f"{self.prefix}:simhash:{i}:{band:04x}" for i, band in enumerate(bands)]
         pipe = self.client.pipeline(transaction=False)
         for key in keys:
-            pipe.smembers(key)
+            pipe.zrange(key, 0, _BUCKET_RECENT - 1)
         found: set[str] = set()
         for members in pipe.execute():
             found |= {_text(m) for m in members}
         match: str | None = None
-        for member in sorted(found):
+        for member in sorted(found):  # deterministic among equal candidates
             other_id, _, other_fp = member.partition(":")
             if other_id == doc_id:
                 continue
@@ -110,7 +122,8 @@ class StoryIndex:
                 break
         pipe = self.client.pipeline(transaction=False)
         for key in keys:
-            pipe.sadd(key, f"{doc_id}:{fingerprint:016x}")
+            # Scored by first sighting: the oldest members come first and are kept.
+            pipe.zadd(key, {f"{doc_id}:{fingerprint:016x}": time.time()}, nx=True)
             pipe.expire(key, self.policy.retention_seconds)
         pipe.execute()
         return match
