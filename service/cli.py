@@ -262,6 +262,40 @@ def cmd_dead(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_retranslate(args: argparse.Namespace, settings: Settings) -> int:
+    """Queue stored documents with a given translation status for translation again."""
+    from .models import installed_packages
+    from .pipeline import article_from_document
+    from .store import Store
+
+    url = resolve_redis_url(settings)
+    os.environ["REDIS_URL"] = url
+    get_settings.cache_clear()
+    from workers.app import app
+
+    languages = {
+        p.from_code for p in installed_packages(settings.packages_dir) if p.to_code == "en"
+    }
+    queued = skipped = 0
+    for doc in Store(_client(settings), settings).documents():
+        if doc.get("translation", {}).get("status") != args.status:
+            continue
+        if doc["language"] not in languages:
+            skipped += 1
+            continue
+        article = article_from_document(doc)
+        app.send_task("newsingest.translate", args=[article.as_dict()], queue="translate")
+        queued += 1
+        if args.limit and queued >= args.limit:
+            break
+    print(
+        f"newsingest: queued {queued} documents with translation.status={args.status}; "
+        f"{skipped} skipped because no package for their language is installed here",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from .consume import stream_stats
 
@@ -424,6 +458,13 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--count", type=int, default=100)
     p.set_defaults(func=cmd_dead)
+
+    p = sub.add_parser("retranslate", help="re-queue stored documents for translation")
+    p.add_argument(
+        "--status", default="missing_model", choices=["missing_model", "failed", "skipped"]
+    )
+    p.add_argument("--limit", type=int)
+    p.set_defaults(func=cmd_retranslate)
 
     p = sub.add_parser("stats", help="stream length, groups, lag, pending, dead letters")
     p.add_argument("--json", action="store_true")

@@ -76,6 +76,30 @@ class Article:
         )
 
 
+def article_from_document(doc: dict[str, Any]) -> Article:
+    """Rebuild the pre-translation Article from a published document (for re-translation)."""
+    source = dict(doc["source"])
+    fetched_at = str(source.pop("fetched_at"))
+    return Article(
+        source=Source.from_dict(source),
+        url=doc.get("url"),
+        fetched_at=fetched_at,
+        encoding=dict(doc["encoding"]),
+        extracted=Extracted(
+            title=doc.get("title"),
+            paragraphs=[p for p in str(doc["text"]).split("\n\n") if p],
+            authors=list(doc.get("authors") or []),
+            date=doc.get("published_at"),
+            site_name=doc.get("site_name"),
+            canonical_url=doc.get("canonical_url"),
+            description=doc.get("description"),
+        ),
+        language=str(doc["language"]),
+        language_confidence=float(doc["language_confidence"]),
+        script=doc.get("script"),
+    )
+
+
 def make_engine(settings: Settings) -> Engine:
     return Engine(
         packages_dir=settings.packages_dir,

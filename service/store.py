@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -205,6 +206,17 @@ class Store:
         sid = self._dead(keys=[self.settings.dead_stream, marker], args=args)
         return _text(sid) if sid else None
 
+    def documents(self, batch: int = 500) -> Iterator[dict[str, Any]]:
+        """Every stored document (latest version), in no particular order."""
+        pattern = self.settings.document_key("*")
+        for keys in _chunks(self.client.scan_iter(match=pattern, count=batch), batch):
+            pipe = self.client.pipeline(transaction=False)
+            for key in keys:
+                pipe.hget(key, "doc")
+            for raw in pipe.execute():
+                if raw is not None:
+                    yield json.loads(_text(raw))
+
     def dead_entries(self, count: int = 100) -> list[dict[str, str]]:
         out = []
         entries = cast(list[Any], self.client.xrange(self.settings.dead_stream, count=count))
@@ -213,6 +225,17 @@ class Store:
             entry["stream_id"] = _text(sid)
             out.append(entry)
         return out
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _timestamp(doc: Document) -> float:

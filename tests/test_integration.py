@@ -108,3 +108,49 @@ def test_a_bad_input_becomes_a_dead_letter_and_the_worker_keeps_going(
     assert dead["reason"] == "binary_body"
     assert json.loads(dead["input"])["location"] == str(broken)
     assert worker.proc is not None and worker.proc.poll() is None
+
+
+def test_retranslate_requeues_missing_model_documents_once_a_package_exists(
+    settings_env: dict[str, str],
+    settings: Settings,
+    redis_client: redis.Redis,
+    packages_dir: object,
+    tmp_path: object,
+) -> None:
+    """Korean is published untranslated; after a ko package appears it comes again translated."""
+    import json as _json
+    from pathlib import Path
+
+    # A worker whose packages dir has no ko package yet.
+    own = Path(str(tmp_path)) / "own-packages"
+    own.mkdir()
+    zh = next(p for p in Path(str(packages_dir)).iterdir() if p.is_dir())
+    env = dict(settings_env, NEWSINGEST_PACKAGES_DIR=str(own))
+    worker = Worker(env, Path(str(tmp_path)) / "worker.log").start()
+    try:
+        assert run_cli(env, "submit", str(EXTRACTION / KOREAN_PAGE)).returncode == 0
+        wait_for(lambda: redis_client.xlen(settings.documents_stream) == 1, "the ko document")
+        [(_sid, fields)] = redis_client.xrange(settings.documents_stream)
+        first = _json.loads(fields[b"doc"])
+        assert first["translation"]["status"] == "missing_model"
+
+        # Install a "ko" package (the zh model relabelled: the same code path as a real one).
+        ko = own / "translate-ko_en-test"
+        ko.mkdir()
+        for item in zh.iterdir():
+            (ko / item.name).symlink_to(item)
+        (ko / "metadata.json").unlink()
+        meta = _json.loads((zh / "metadata.json").read_text())
+        (ko / "metadata.json").write_text(_json.dumps({**meta, "from_code": "ko"}))
+
+        out = run_cli(env, "retranslate", "--status", "missing_model")
+        assert out.returncode == 0, out.stderr
+        assert "queued 1 documents" in out.stderr
+        wait_for(lambda: redis_client.xlen(settings.documents_stream) == 2, "the new version")
+        second = _json.loads(redis_client.xrange(settings.documents_stream)[1][1][b"doc"])
+        assert second["id"] == first["id"] and second["version"] == 2
+        assert second["translation"]["status"] == "translated"
+        assert second["translation"]["model"] == "translate-ko_en-test@1.9"
+        assert second["text_en"] and second["text"] == first["text"]
+    finally:
+        worker.stop()

@@ -125,7 +125,20 @@ def translate(self: Task, article_data: dict[str, Any]) -> dict[str, Any]:
 
 @app.task(name="newsingest.heartbeat")
 def heartbeat() -> str:
-    """Scheduled by beat: proves beat and an ingest worker are alive (see `newsingest health`)."""
+    """Scheduled by beat: proves beat and an ingest worker are alive, and logs backpressure."""
+    from service.consume import stream_stats
+
+    settings = get_settings()
     now = utc_now()
-    store().client.set(f"{get_settings().key_prefix}:heartbeat", now, ex=300)
+    client = store().client
+    client.set(f"{settings.key_prefix}:heartbeat", now, ex=300)
+    stats = stream_stats(
+        client,
+        settings.documents_stream,
+        {"ingest": settings.dead_stream, "documents": settings.documents_dead_stream},
+        settings.stream_maxlen,
+        settings.backpressure_lag,
+    )
+    for warning in stats["backpressure"]:
+        log.warning("backpressure: %s", warning)
     return now
