@@ -296,19 +296,34 @@ def cmd_retranslate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    from .consume import stream_stats
+QUEUES = ("ingest", "translate")
 
-    client = _client(settings)
-    stats = stream_stats(
-        client,
-        settings.documents_stream,
-        {"ingest": settings.dead_stream, "documents": settings.documents_dead_stream},
-        settings.stream_maxlen,
-        settings.backpressure_lag,
-    )
+
+def snapshot(client: Any, settings: Settings) -> dict[str, Any]:
+    """What `stats` prints and the exporter serves: one read of Redis."""
+    from .consume import stream_stats
+    from .metrics import queue_depths, read_metrics
+
+    return {
+        "stream": stream_stats(
+            client,
+            settings.documents_stream,
+            {"ingest": settings.dead_stream, "documents": settings.documents_dead_stream},
+            settings.stream_maxlen,
+            settings.backpressure_lag,
+        ),
+        "queues": queue_depths(client, settings.key_prefix, QUEUES),
+        "metrics": read_metrics(client, settings.key_prefix),
+    }
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    snap = snapshot(_client(settings), settings)
+    stats = snap["stream"]
     if args.json:
-        _emit(stats)
+        metrics = dict(snap["metrics"])
+        metrics["errors"] = {f"{s}|{r}": n for (s, r), n in metrics["errors"].items()}
+        _emit({**stats, "queues": snap["queues"], "metrics": metrics})
         return 0
     print(f"stream {stats['stream']}: {stats['length']} entries (cap {stats['cap']})")
     for group in stats["groups"]:
@@ -318,9 +333,114 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         )
     for name, size in stats["dead"].items():
         print(f"dead letters ({name}): {size}")
+    for queue, depth in snap["queues"].items():
+        print(f"queue {queue}: {depth} waiting")
+    m = snap["metrics"]
+    for stage, count in sorted(m["counts"].items()):
+        errors = sum(n for (s, _r), n in m["errors"].items() if s == stage)
+        mean = m["seconds"].get(stage, 0.0) / count if count else 0.0
+        print(f"stage {stage}: {count} runs, {errors} errors, mean {mean * 1000:.1f} ms")
+    for (stage, reason), n in sorted(m["errors"].items()):
+        print(f"  error {stage}/{reason}: {n}")
+    chars, secs = m["translate"].get("chars", 0.0), m["translate"].get("seconds", 0.0)
+    if secs:
+        print(f"translation: {chars:.0f} chars in {secs:.1f} s = {chars / secs:.0f} chars/s")
     for warning in stats["backpressure"]:
         print(f"WARNING: {warning}")
     return 0
+
+
+def cmd_exporter(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve Prometheus metrics read from Redis on every scrape."""
+    from prometheus_client import start_http_server
+    from prometheus_client.core import REGISTRY
+
+    from .metrics import RedisCollector
+
+    client = _client(settings)
+    REGISTRY.register(RedisCollector(lambda: snapshot(client, settings)))
+    port = args.port or settings.metrics_port
+    start_http_server(port, addr=args.bind)
+    print(f"newsingest: serving metrics on http://{args.bind}:{port}/metrics", flush=True)
+    stop = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    while not stop:
+        time.sleep(0.5)
+    return 0
+
+
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 only when Redis answers, the queues have consumers and the packages are there."""
+    import socket
+
+    from .models import find_package
+
+    problems: list[str] = []
+    try:
+        url = resolve_redis_url(settings)
+        client = connect_once(url)
+        client.ping()
+        print(f"ok    redis reachable at {_safe_url(url)}")
+    except (SystemExit, Exception) as exc:  # noqa: BLE001 - any failure is the answer
+        print(f"FAIL  redis unreachable: {exc}")
+        return 1
+
+    if args.role in ("all", "translate"):
+        for lang in settings.required_languages.split():
+            if find_package(settings.packages_dir, lang, "en") is None:
+                problems.append(
+                    f"translation package {lang}->en missing in {settings.packages_dir}"
+                )
+            else:
+                print(f"ok    translation package {lang}->en installed")
+
+    if args.role == "beat":
+        beat = client.get(f"{settings.key_prefix}:heartbeat")
+        if beat is None:
+            problems.append("no heartbeat in the last 5 minutes: beat or the ingest worker is down")
+        else:
+            print(f"ok    last heartbeat {beat.decode()}")
+    else:
+        os.environ["REDIS_URL"] = url
+        get_settings.cache_clear()
+        from workers.app import app
+
+        wanted = list(QUEUES) if args.role == "all" else [args.role]
+        destination = None if args.role == "all" else [f"{args.role}@{socket.gethostname()}"]
+        replies = app.control.inspect(timeout=args.timeout, destination=destination).active_queues()
+        consuming = {q["name"] for queues in (replies or {}).values() for q in queues}
+        for queue in wanted:
+            if queue in consuming:
+                print(f"ok    queue {queue} has a consumer")
+            else:
+                where = "" if destination is None else f" ({destination[0]})"
+                problems.append(f"queue {queue} has no consumer{where}")
+    for problem in problems:
+        print(f"FAIL  {problem}")
+    return 1 if problems else 0
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for printing."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def connect_once(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
 
 
 # ---- in-process commands ----------------------------------------------------------------
@@ -466,9 +586,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int)
     p.set_defaults(func=cmd_retranslate)
 
-    p = sub.add_parser("stats", help="stream length, groups, lag, pending, dead letters")
+    p = sub.add_parser("stats", help="stream, groups, lag, queues, dead letters, stage metrics")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("exporter", help="serve Prometheus metrics read from Redis")
+    p.add_argument("--port", type=int)
+    p.add_argument("--bind", default="0.0.0.0")
+    p.set_defaults(func=cmd_exporter)
+
+    p = sub.add_parser("health", help="exit non-zero when something needed is missing")
+    p.add_argument("--role", choices=["all", "ingest", "translate", "beat"], default="all")
+    p.add_argument("--timeout", type=float, default=3.0)
+    p.set_defaults(func=cmd_health)
 
     p = sub.add_parser("process", help="run the whole pipeline in-process, no Redis")
     p.add_argument("inputs", nargs="+", metavar="PATH|URL")
@@ -495,13 +625,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .logs import configure
+
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"newsingest: {exc}", file=sys.stderr)
         return 2
+    configure(settings.log_level)
     result: int = args.func(args, settings)
     return result
 

@@ -9,8 +9,9 @@ validated :class:`Document`. ``process`` runs both in-process, with no Redis.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .decode import decode
 from .document import Document
@@ -124,10 +125,25 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
     )
 
 
+class StageObserver(Protocol):
+    """Receives each stage's duration (and error reason); metrics.Recorder is one."""
+
+    def timed(self, stage: str) -> AbstractContextManager[None]: ...
+
+
 class Pipeline:
-    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        observer: StageObserver | None = None,
+    ) -> None:
         self.settings = settings
         self._engine = engine
+        self._observer = observer
+
+    def _stage(self, name: str) -> AbstractContextManager[None]:
+        return self._observer.timed(name) if self._observer is not None else nullcontext()
 
     @property
     def engine(self) -> Engine:
@@ -142,15 +158,20 @@ class Pipeline:
 
     def ingest(self, source: Source) -> Article:
         """Fetch, decode, extract, normalise and detect: the ``ingest`` queue's work."""
-        fetched = self.acquire(source)
+        with self._stage("fetch"):
+            fetched = self.acquire(source)
         return self.ingest_fetched(fetched)
 
     def ingest_fetched(self, fetched: Fetched) -> Article:
         is_html = fetched.media_type == "html"
-        decoded = decode(fetched.body, fetched.charset, is_html=is_html)
-        raw = (
-            extract_html(decoded.text, fetched.final_url) if is_html else extract_text(decoded.text)
-        )
+        with self._stage("decode"):
+            decoded = decode(fetched.body, fetched.charset, is_html=is_html)
+        with self._stage("extract"):
+            raw = (
+                extract_html(decoded.text, fetched.final_url)
+                if is_html
+                else extract_text(decoded.text)
+            )
         paragraphs = normalise_paragraphs(raw.paragraphs)
         title = normalise_text(raw.title) if raw.title else None
         extracted = Extracted(
@@ -162,9 +183,10 @@ class Pipeline:
             canonical_url=canonical_url(raw.canonical_url),
             description=normalise_text(raw.description) if raw.description else None,
         )
-        detection = detect_document(
-            ([title] if title else []) + paragraphs, seed=self.settings.langdetect_seed
-        )
+        with self._stage("detect"):
+            detection = detect_document(
+                ([title] if title else []) + paragraphs, seed=self.settings.langdetect_seed
+            )
         return Article(
             source=fetched.source,
             url=fetched.final_url,
@@ -182,7 +204,8 @@ class Pipeline:
             return TranslationResult(
                 "skipped", None, None, detail="language undetermined; nothing to translate from"
             )
-        return self.engine.translate_document(article.language, ex.title, ex.paragraphs)
+        with self._stage("translate"):
+            return self.engine.translate_document(article.language, ex.title, ex.paragraphs)
 
     def finish(self, article: Article, translation: TranslationResult) -> Document:
         """Build and validate the document: the last stage before publishing."""

@@ -60,6 +60,9 @@ class Settings:
     story_threshold: float
     story_window_hours: int
     dedupe_retention_days: int
+    required_languages: str
+    metrics_port: int
+    log_level: str
     fetch_max_decompressed_bytes: int
     fetch_attempts: int
     fetch_host_delay: float

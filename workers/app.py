@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
 from kombu.entity import Queue
 
 from service.settings import get_settings
@@ -61,6 +61,28 @@ def make_app() -> Celery:
 
 
 app = make_app()
+
+
+@setup_logging.connect
+def _logging(loglevel: str | int = "INFO", **_: object) -> None:
+    """Our JSON/terminal logging instead of Celery's own format."""
+    from service.logs import configure
+
+    configure(loglevel or "INFO")
+
+
+@task_prerun.connect
+def _task_started(task_id: str | None = None, **_: object) -> None:
+    from service.logs import current_task_id
+
+    current_task_id.set(task_id)
+
+
+@task_postrun.connect
+def _task_finished(**_: object) -> None:
+    from service.logs import current_task_id
+
+    current_task_id.set(None)
 
 
 @worker_init.connect

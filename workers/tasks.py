@@ -15,6 +15,7 @@ from redis.retry import Retry
 
 from service.errors import IngestError, TransientFetchError
 from service.fetch import Source, utc_now
+from service.metrics import Recorder
 from service.pipeline import Article, Pipeline
 from service.settings import get_settings
 from service.store import Store
@@ -28,7 +29,12 @@ log = logging.getLogger("newsingest.tasks")
 @functools.cache
 def pipeline() -> Pipeline:
     """One pipeline, and so one copy of each model, per worker process."""
-    return Pipeline(get_settings())
+    return Pipeline(get_settings(), observer=recorder())
+
+
+@functools.cache
+def recorder() -> Recorder:
+    return Recorder(store().client, get_settings().key_prefix)
 
 
 @functools.cache
@@ -61,15 +67,29 @@ def _dead(
         attempts=task.request.retries + 1,
         task_id=task.request.id,
     )
-    log.warning("dead-lettered %s at %s: %s", payload.get("location"), stage, reason)
+    recorder().observe("dead_letter", 0.0, reason)
+    log.warning(
+        "dead-lettered at %s: %s",
+        stage,
+        reason,
+        extra={"url": payload.get("location"), "stage": stage},
+    )
     return {"status": "dead", "reason": reason}
 
 
 def _publish(article: Article, result: TranslationResult) -> dict[str, Any]:
     doc = pipeline().finish(article, result)
-    published = store().publish(doc)
+    with recorder().timed("publish"):
+        published = store().publish(doc)
+    if result.status == "translated":
+        chars = len(doc.text) + len(doc.title or "")
+        recorder().translated(chars, result.seconds)
     log.info(
-        "published %s v%d (%s)", doc.id, published.version, "new" if published.added else "seen"
+        "published v%d (%s), translation %s",
+        published.version,
+        "new" if published.added else "already there",
+        result.status,
+        extra={"doc_id": doc.id, "url": article.source.location, "stage": "publish"},
     )
     return {"status": "published", "id": doc.id, "added": published.added}
 
