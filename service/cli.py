@@ -500,6 +500,39 @@ def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    from . import sources as feeds
+
+    try:
+        configs = feeds.configured_sources(settings)
+        if args.sources_cmd == "list":
+            for config in configs:
+                _emit(config.as_dict())
+            return 0
+        config = feeds.find_source(configs, args.name)
+    except IngestError as exc:
+        print(f"newsingest: {exc.message}", file=sys.stderr)
+        return 2
+    enqueue = None
+    if not args.dry_run:
+        os.environ["REDIS_URL"] = resolve_redis_url(settings)
+        get_settings.cache_clear()
+        from workers.app import app
+
+        def enqueue(source: Any) -> None:
+            app.send_task("newsingest.ingest", args=[source.as_dict()], queue="ingest")
+
+    try:
+        result = feeds.poll(
+            config, _client(settings), settings, enqueue=enqueue, dry_run=args.dry_run
+        )
+    except IngestError as exc:
+        print(f"newsingest: {config.name}: {exc.message} ({exc.reason})", file=sys.stderr)
+        return 1
+    _emit(result.as_dict())
+    return 0
+
+
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from .models import install_from, installed_packages
 
@@ -611,6 +644,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("translate", help="translate each stdin line to English")
     p.add_argument("--from", dest="source_lang", required=True, choices=["zh", "ko"])
     p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser("sources", help="list the feeds and sitemaps, or poll one now")
+    ssub = p.add_subparsers(dest="sources_cmd", required=True)
+    ssub.add_parser("list")
+    sp = ssub.add_parser("poll")
+    sp.add_argument("name")
+    sp.add_argument(
+        "--dry-run", action="store_true", help="show what is new; enqueue and remember nothing"
+    )
+    p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("models", help="list or install translation packages")
     msub = p.add_subparsers(dest="models_cmd", required=True)

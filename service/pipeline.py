@@ -13,6 +13,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import httpx
+
 from .decode import decode
 from .document import Document
 from .extract import Extracted, extract_html, extract_text
@@ -27,6 +29,7 @@ from .normalise import (
     normalise_paragraphs,
     normalise_text,
 )
+from .politeness import Politeness
 from .settings import Settings
 from .translate import Engine, TranslationResult
 
@@ -114,15 +117,7 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
-    return FetchPolicy(
-        connect_timeout=settings.fetch_connect_timeout,
-        read_timeout=settings.fetch_read_timeout,
-        deadline=settings.fetch_deadline,
-        max_bytes=settings.fetch_max_bytes,
-        max_redirects=settings.fetch_max_redirects,
-        user_agent=settings.user_agent,
-        allow=tuple(x for x in settings.fetch_allow.split(",") if x.strip()),
-    )
+    return FetchPolicy.from_settings(settings)
 
 
 class StageObserver(Protocol):
@@ -137,10 +132,17 @@ class Pipeline:
         settings: Settings,
         engine: Engine | None = None,
         observer: StageObserver | None = None,
+        *,
+        politeness: Politeness | None = None,
+        http: httpx.Client | None = None,
     ) -> None:
         self.settings = settings
         self._engine = engine
         self._observer = observer
+        # Workers pass a shared guarded client and Redis-backed politeness; the in-process
+        # CLI passes neither and fetches with a fresh client and no robots/host limits.
+        self._politeness = politeness
+        self._http = http
 
     def _stage(self, name: str) -> AbstractContextManager[None]:
         return self._observer.timed(name) if self._observer is not None else nullcontext()
@@ -154,7 +156,9 @@ class Pipeline:
     def acquire(self, source: Source) -> Fetched:
         if source.kind == "file":
             return read_file(source, self.settings.file_max_bytes)
-        return fetch_url(source, fetch_policy(self.settings))
+        return fetch_url(
+            source, fetch_policy(self.settings), self._http, politeness=self._politeness
+        )
 
     def ingest(self, source: Source) -> Article:
         """Fetch, decode, extract, normalise and detect: the ``ingest`` queue's work."""

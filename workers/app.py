@@ -8,17 +8,32 @@ idempotent (see service/store.py), so running a task twice adds nothing.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Celery
 from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
 from kombu.entity import Queue
 
-from service.settings import get_settings
+from service.settings import Settings, get_settings
+from service.sources import configured_sources
 
 log = logging.getLogger("newsingest.workers")
 
 INGEST_QUEUE = "ingest"
 TRANSLATE_QUEUE = "translate"
+
+
+def poll_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """One beat entry per source in sources.toml; a poll older than its interval is dropped."""
+    return {
+        f"poll:{source.name}": {
+            "task": "newsingest.poll_source",
+            "schedule": source.interval,
+            "args": [source.name],
+            "options": {"queue": INGEST_QUEUE, "expires": source.interval},
+        }
+        for source in configured_sources(settings)
+    }
 
 
 def make_app() -> Celery:
@@ -49,10 +64,12 @@ def make_app() -> Celery:
         task_routes={
             "newsingest.ingest": {"queue": INGEST_QUEUE},
             "newsingest.heartbeat": {"queue": INGEST_QUEUE},
+            "newsingest.poll_source": {"queue": INGEST_QUEUE},
             "newsingest.translate": {"queue": TRANSLATE_QUEUE},
         },
         beat_schedule={
             "heartbeat": {"task": "newsingest.heartbeat", "schedule": 30.0},
+            **poll_schedule(settings),
         },
         worker_send_task_events=False,
         enable_utc=True,

@@ -7,21 +7,24 @@ import logging
 import random
 from typing import Any
 
+import httpx
 import redis
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from service import sources as feeds
 from service.errors import IngestError, TransientFetchError
-from service.fetch import Source, utc_now
+from service.fetch import FetchPolicy, Source, make_client, utc_now
 from service.metrics import Recorder
 from service.pipeline import Article, Pipeline
+from service.politeness import Politeness
 from service.settings import get_settings
 from service.store import Store
 from service.translate import TranslationResult
 
-from .app import TRANSLATE_QUEUE, app
+from .app import INGEST_QUEUE, TRANSLATE_QUEUE, app
 
 log = logging.getLogger("newsingest.tasks")
 
@@ -29,7 +32,20 @@ log = logging.getLogger("newsingest.tasks")
 @functools.cache
 def pipeline() -> Pipeline:
     """One pipeline, and so one copy of each model, per worker process."""
-    return Pipeline(get_settings(), observer=recorder())
+    return Pipeline(
+        get_settings(), observer=recorder(), politeness=politeness(), http=http_client()
+    )
+
+
+@functools.cache
+def http_client() -> httpx.Client:
+    """One guarded HTTP client per process (connection reuse, SSRF-checked connects)."""
+    return make_client(FetchPolicy.from_settings(get_settings()))
+
+
+@functools.cache
+def politeness() -> Politeness:
+    return Politeness(store().client, get_settings())
 
 
 @functools.cache
@@ -141,6 +157,41 @@ def translate(self: Task, article_data: dict[str, Any]) -> dict[str, Any]:
         return _publish(article, result)
     except IngestError as exc:
         return _dead(self, article.source.as_dict(), "publish", exc.reason, exc.message)
+
+
+@app.task(name="newsingest.poll_source", bind=True, max_retries=None)
+def poll_source(self: Task, name: str) -> dict[str, Any]:
+    """Poll one feed or sitemap from sources.toml; new items become ingest tasks."""
+    settings = get_settings()
+    payload: dict[str, Any] = {"kind": "feed", "name": name}
+    try:
+        config = feeds.find_source(feeds.configured_sources(settings), name)
+    except IngestError as exc:
+        return _dead(self, payload, "poll", exc.reason, exc.message)
+    payload["location"] = config.url
+
+    def enqueue(source: Source) -> None:
+        ingest.apply_async(args=[source.as_dict()], queue=INGEST_QUEUE)
+
+    try:
+        result = feeds.poll(
+            config,
+            store().client,
+            settings,
+            client=http_client(),
+            politeness=politeness(),
+            enqueue=enqueue,
+            attempts=1,
+        )
+    except TransientFetchError as exc:
+        if self.request.retries >= settings.task_max_retries:
+            return _dead(self, payload, "poll", exc.reason, f"gave up after retries: {exc}")
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+    except IngestError as exc:
+        return _dead(self, payload, "poll", exc.reason, exc.message)
+    except SoftTimeLimitExceeded:
+        return _dead(self, payload, "poll", "time_limit", "poll exceeded its time limit")
+    return {"status": "polled", **result.as_dict()}
 
 
 @app.task(name="newsingest.heartbeat")
