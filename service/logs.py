@@ -47,9 +47,7 @@ class JsonFormatter(logging.Formatter):
 class HumanFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        extras = [
-            f"{n}={getattr(record, n)}" for n in CONTEXT_FIELDS if getattr(record, n, None)
-        ]
+        extras = [f"{n}={getattr(record, n)}" for n in CONTEXT_FIELDS if getattr(record, n, None)]
         return f"{line} [{' '.join(extras)}]" if extras else line
 
 
