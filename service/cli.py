@@ -533,6 +533,28 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from . import evaluate
+
+    # The report goes to stderr when stdout carries the JSON numbers.
+    out = sys.stderr if args.json else sys.stdout
+    try:
+        result = evaluate.run(
+            args.kind,
+            Path(args.corpus_dir),
+            settings,
+            limit=args.limit,
+            out=out,
+            progress=sys.stderr.isatty(),
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"newsingest: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from .models import install_from, installed_packages
 
@@ -644,6 +666,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("translate", help="translate each stdin line to English")
     p.add_argument("--from", dest="source_lang", required=True, choices=["zh", "ko"])
     p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser("eval", help="measure extraction, language ID or translation on a corpus")
+    p.add_argument("kind", choices=("extraction", "langid", "translation"))
+    p.add_argument("corpus_dir", help="a directory laid out like ../shared/corpus")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--json", action="store_true", help="print the numbers as JSON on stdout")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("sources", help="list the feeds and sitemaps, or poll one now")
     ssub = p.add_subparsers(dest="sources_cmd", required=True)

@@ -309,7 +309,7 @@ def _normalise(label: str | None) -> str | None:
     name = _ALIASES.get(name, name)
     try:
         codec = codecs.lookup(name).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a label with a NUL in it
         return None
     codec = _ALIASES.get(codec, codec)
     if codec in _WIDE_UNICODE:

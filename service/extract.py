@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import trafilatura
+import trafilatura.metadata as tmeta
+from htmldate import find_date
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
 
 from .cleanup import clean_plain_text
 from .errors import ExtractionError
@@ -16,6 +24,42 @@ _CANONICAL_RE = re.compile(r"<link\b[^>]*\brel=[\"']?canonical[\"']?[^>]*>", re.
 _HREF_RE = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.IGNORECASE)
 # Scan only the head-ish start of the page for tags; bounded so hostile pages stay cheap.
 _HEAD_SCAN = 200_000
+# What trafilatura, htmldate and lxml raise on hostile markup (htmldate asserts, for one).
+# Deliberately not Exception: a task's soft time limit must still get through.
+_PARSER_ERRORS = (
+    ValueError,
+    TypeError,
+    RecursionError,
+    AssertionError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    etree.LxmlError,
+)
+_WIDE_RE = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
+# Settings below were chosen by measurement on the dev corpus (docs/choices.md).
+# trafilatura's fallback extractors (readability, jusText) cost ~6 ms a page but rescue
+# pages its own pass gets wrong, so they stay on.
+_FAST = False
+# A table cell with more text than this (CJK x3) is prose, so its table is layout.
+_LAYOUT_CELL_WEIGHT = 200
+_BLOCK_TAGS = frozenset({"p", "div", "table", "ul", "ol", "blockquote", "article", "section",
+                         "h1", "h2", "h3", "h4", "h5", "h6"})  # fmt: skip
+# Embedded-article fallback: only when trafilatura's text is shorter than this weight, and
+# only a candidate more than twice as heavy replaces it.
+_SHORT_BODY_WEIGHT = 1500
+_FALLBACK_RATIO = 2.0
+_MIN_EMBEDDED_CHARS = 400
+_MIN_EMBEDDED_PARAGRAPHS = 3
+_MAX_SCRIPT_CHARS = 5_000_000
+# The candidate must contain the start of what trafilatura found and this share of the
+# headline's words (CJK: runs of characters, matched as substrings).
+_ANCHOR_CHARS = 40
+_MIN_TITLE_COVERAGE = 0.5
+_WORD_RE = re.compile(r"[^\W_]+")
+_SPACES_RE = re.compile(r"\s+")
+# A JSON string literal; alternatives are disjoint, so matching is linear.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 @dataclass(frozen=True)
@@ -84,26 +128,185 @@ def _canonical_from_html(html: str) -> str | None:
     return None
 
 
+def _weight(text: str) -> int:
+    """Text size with CJK characters counted three times, about their share of a sentence."""
+    return len(text) + 2 * len(_WIDE_RE.findall(text))
+
+
+def _is_layout_table(table: HtmlElement) -> bool:
+    """Readability's test, simplified: a table holding blocks or prose is page layout.
+
+    Old portals (many Chinese pages here) lay the whole page out in nested tables;
+    trafilatura renders those as ``| cell | cell |`` rows, navigation included.
+    """
+    if table.get("role") in ("presentation", "none"):
+        return True
+    if table.find(".//table") is not None:
+        return True
+    if any(table.find(f".//{tag}") is not None for tag in ("caption", "thead", "th")):
+        return False
+    rows = table.findall(".//tr")
+    if len(rows) <= 1 or max((len(r.findall("td")) for r in rows), default=0) <= 1:
+        return True
+    for cell in table.iter("td"):
+        if any(el.tag in _BLOCK_TAGS for el in cell.iterdescendants() if isinstance(el.tag, str)):
+            return True
+        if _weight(cell.text_content().strip()) > _LAYOUT_CELL_WEIGHT:
+            return True
+    return False
+
+
+def _unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Turn layout tables into divs so trafilatura judges their content as ordinary blocks."""
+    for table in reversed(list(tree.iter("table"))):
+        if _is_layout_table(table):
+            for el in table.iter("tbody", "thead", "tfoot", "tr", "td", "th"):
+                el.tag = "div"
+            table.tag = "div"
+
+
+def _metadata(tree: HtmlElement, url: str | None) -> dict[str, Any]:
+    """trafilatura's metadata steps minus categories, tags and licence (a third of its time)."""
+    meta = tmeta.examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None  # one-word "authors" in meta tags are site or desk names
+    # trafilatura guards its own JSON-LD reader the same way: bugs there must not lose the page.
+    with contextlib.suppress(Exception):
+        meta = tmeta.extract_meta_json(tree, meta)
+    title = meta.title or tmeta.extract_title(tree)
+    author = meta.author or tmeta.extract_author(tree)
+    page_url = meta.url or tmeta.extract_url(tree, url)
+    date_config: dict[str, Any] = tmeta.set_date_params(True)  # type: ignore[attr-defined]
+    date_config["url"] = page_url
+    date = find_date(tree, **date_config)
+    sitename = meta.sitename or tmeta.extract_sitename(tree)
+    if sitename:
+        sitename = sitename.lstrip("@")
+        if sitename and "." not in sitename and not sitename[0].isupper():
+            sitename = sitename.title()
+    return {
+        "title": title,
+        "author": author,
+        "url": page_url,
+        "date": date,
+        "sitename": sitename,
+        "description": meta.description,
+    }
+
+
+def _body(tree: HtmlElement, url: str | None, *, fast: bool = True) -> list[str]:
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        fast=fast,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        deduplicate=False,
+    )
+    text = str(getattr(doc, "text", None) or "") if doc is not None else ""
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def _walk_article_bodies(node: Any, out: list[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "articleBody" and isinstance(value, str):
+                out.append(value)
+            else:
+                _walk_article_bodies(value, out)
+    elif isinstance(node, list):
+        for item in node:
+            _walk_article_bodies(item, out)
+
+
+def _embedded_candidates(tree: HtmlElement) -> Iterator[list[str]]:
+    """Article text that a page ships in scripts: JSON-LD ``articleBody``, and HTML inside
+    JSON/JS strings (Next.js flight data, Nuxt/Redux state) that the browser renders."""
+    for script in tree.iter("script"):
+        code = script.text or ""
+        if len(code) < _MIN_EMBEDDED_CHARS or len(code) > _MAX_SCRIPT_CHARS:
+            continue
+        if (script.get("type") or "").lower() == "application/ld+json":
+            try:
+                data = json.loads(code)
+            except ValueError:
+                continue
+            bodies: list[str] = []
+            _walk_article_bodies(data, bodies)
+            for body in bodies:
+                yield [line.strip() for line in body.split("\n") if line.strip()]
+            continue
+        if "<p" not in code and "\\u003cp" not in code:
+            continue
+        for match in _JSON_STRING.finditer(code):
+            literal = match.group(0)
+            if len(literal) < _MIN_EMBEDDED_CHARS:
+                continue
+            try:
+                value = json.loads(literal)
+            except ValueError:
+                continue
+            if isinstance(value, str) and value.count("<p") >= _MIN_EMBEDDED_PARAGRAPHS:
+                yield _body(_fragment_tree(value), None)
+
+
+def _fragment_tree(fragment: str) -> HtmlElement:
+    tree = load_html(f"<html><body><article>{fragment}</article></body></html>")
+    if tree is None:  # pragma: no cover - lxml parses any string with a body
+        raise ExtractionError("embedded article HTML could not be parsed")
+    return tree
+
+
+def _title_words(title: str | None) -> set[str]:
+    if not title:
+        return set()
+    return {w for w in _WORD_RE.findall(title.casefold()) if len(w) >= 2}
+
+
+def _is_this_article(candidate: list[str], found: list[str], title_words: set[str]) -> bool:
+    """Pages embed other articles too (teasers, "read next" state): a candidate must hold
+    what trafilatura found, and most of the headline's words."""
+    joined = " ".join(candidate)
+    compact = _SPACES_RE.sub("", joined)
+    if found and _SPACES_RE.sub("", found[0])[:_ANCHOR_CHARS] not in compact:
+        return False
+    if title_words:
+        words = set(_WORD_RE.findall(joined.casefold()))
+        hits = sum(1 for w in title_words if w in words or w in compact)
+        if hits < _MIN_TITLE_COVERAGE * len(title_words):
+            return False
+    return True
+
+
+def _embedded_fallback(tree: HtmlElement, paragraphs: list[str], title: str | None) -> list[str]:
+    """Use embedded article text when trafilatura found nothing or much less of it."""
+    found = _weight("".join(paragraphs))
+    if found >= _SHORT_BODY_WEIGHT:
+        return paragraphs
+    title_words = _title_words(title)
+    best, best_weight = paragraphs, found
+    for candidate in _embedded_candidates(tree):
+        weight = _weight("".join(candidate))
+        if weight > best_weight and _is_this_article(candidate, paragraphs, title_words):
+            best, best_weight = candidate, weight
+    return best if best_weight > _FALLBACK_RATIO * max(found, 1) else paragraphs
+
+
 def extract_html(html: str, url: str | None = None) -> Extracted:
     """Main text and metadata from one HTML page; raises ExtractionError when there is none."""
     try:
-        doc = trafilatura.bare_extraction(
-            html,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=False,
-            deduplicate=False,
-        )
-    except (ValueError, TypeError, RecursionError) as exc:
+        tree = load_html(html)
+        if tree is None:
+            raise ExtractionError("the page holds no HTML document", reason="no_content")
+        _unwrap_layout_tables(tree)
+        data = _metadata(tree, url)
+        paragraphs = _body(tree, url, fast=_FAST)
+        paragraphs = _embedded_fallback(tree, paragraphs, data.get("title"))
+    except _PARSER_ERRORS as exc:
         raise ExtractionError(f"trafilatura could not parse the page: {exc}") from exc
-    data: dict[str, Any] = {}
-    if doc is not None:
-        data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
-    text = str(data.get("text") or "")
-    paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
     if not paragraphs:
         raise ExtractionError("no article text found in the page", reason="no_content")
     title = data.get("title")

@@ -293,7 +293,10 @@ class AddressGuard:
 
 
 def _check_scheme(url: str) -> tuple[str, int]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "http://[::1": an unbalanced bracket
+        raise FetchError(f"invalid URL {url!r}: {exc}", reason="bad_url") from exc
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"}:
         raise FetchError(f"refused {url!r}: only http and https URLs", reason="ssrf_refused")
@@ -731,7 +734,7 @@ def _fetch(
                     timeout=_timeout(policy, deadline_at),
                 ) as response:
                     if response.has_redirect_location:
-                        url = urljoin(url, response.headers["location"].strip())
+                        url = _redirect_target(url, response.headers["location"])
                         continue
                     return _read_response(
                         source, url, response, policy, deadline_at, validators, accept
@@ -742,6 +745,15 @@ def _fetch(
                 raise TransientFetchError(f"{what} fetching {url}: {exc}", reason=reason) from exc
             except httpx.InvalidURL as exc:
                 raise FetchError(f"invalid URL {url!r}: {exc}", reason="bad_url") from exc
+            except httpx.RemoteProtocolError as exc:
+                # httpx parses a redirect's Location itself; a junk one will not get better.
+                if "location header" in str(exc).lower():
+                    raise FetchError(
+                        f"{url} redirects to an invalid URL: {exc}", reason="bad_url"
+                    ) from exc
+                raise TransientFetchError(
+                    f"connection error fetching {url}: {exc}", reason="connection_error"
+                ) from exc
             except httpx.TransportError as exc:
                 if _certificate_failure(exc):
                     raise FetchError(
@@ -759,6 +771,15 @@ def _fetch(
         f"more than {policy.max_redirects} redirects from {source.location}",
         reason="too_many_redirects",
     )
+
+
+def _redirect_target(url: str, location: str) -> str:
+    try:
+        return urljoin(url, location.strip())
+    except ValueError as exc:  # Location: http://[::1
+        raise FetchError(
+            f"{url} redirects to an invalid URL {location!r}: {exc}", reason="bad_url"
+        ) from exc
 
 
 def _certificate_failure(exc: BaseException) -> bool:

@@ -41,7 +41,9 @@ _MIN_HANGUL_SHARE = 0.15
 _MIN_KANA_SHARE = 0.1
 _MAX_SCAN_CHARS = 4000
 _MAX_DETECT_CHARS = 2000
-_MAX_DOCUMENT_SAMPLE = 3000
+# 1500 characters: the same document accuracy as 3000 on the dev extraction pages (151/153)
+# in 40% of the time; langdetect's cost grows with its input.
+_MAX_DOCUMENT_SAMPLE = 1500
 # Short Latin text: langdetect guesses among ~40 Latin languages from a handful of n-grams.
 _SHORT_LATIN_LETTERS = 30
 # Mean log-likelihood gap per n-gram within which English is preferred (one or two words,

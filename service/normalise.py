@@ -52,14 +52,17 @@ def normalise_date(value: str | None) -> str | None:
 
 
 def canonical_url(url: str | None) -> str | None:
-    """Lower-case scheme and host, no default port, no fragment."""
+    """Lower-case scheme and host, no default port, no fragment; None for an unusable URL."""
     if not url:
         return None
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # "http://[::1", "http://x:99999/": a page's canonical link can be junk
+        return None
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         return None
     host = parts.hostname.lower().rstrip(".")
-    port = parts.port
     default = {"http": 80, "https": 443}[parts.scheme.lower()]
     netloc = host if port in (None, default) else f"{host}:{port}"
     path = parts.path or "/"

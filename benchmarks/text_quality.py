@@ -1,0 +1,89 @@
+"""Benchmark: pages per second of our text path against plain trafilatura, in one process.
+
+Ours is what the ingest queue does after fetching: decode -> extract (trafilatura plus layout
+tables, metadata and the embedded-article fallback) -> normalise -> detect language, via
+``Pipeline.ingest_fetched``. The baseline is ``trafilatura.extract`` on the same raw bytes.
+Pages are read into memory first; both sides are warmed up (dateparser and langdetect load
+on first use), then timed in alternating rounds. CPU time of this process is reported beside
+wall time because the development machines are shared and wall time wanders.
+
+Usage: python -m benchmarks.text_quality [CORPUS_DIR] [--rounds N] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import trafilatura
+
+from service.errors import IngestError
+from service.fetch import Fetched, Source, read_file
+from service.pipeline import Pipeline
+from service.settings import load_settings
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def _pages(corpus: Path, limit: int | None) -> list[Fetched]:
+    root = corpus / "extraction"
+    rows = [json.loads(line) for line in (root / "index.jsonl").read_text("utf-8").splitlines()]
+    if limit:
+        rows = rows[:limit]
+    return [read_file(Source("file", str(root / row["html"])), 50_000_000) for row in rows]
+
+
+def _timed(work: Callable[[], None]) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    work()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args()
+
+    pages = _pages(args.corpus, args.limit)
+    pipeline = Pipeline(load_settings())
+
+    def ours() -> None:
+        for page in pages:
+            with contextlib.suppress(IngestError):
+                pipeline.ingest_fetched(page)
+
+    def baseline() -> None:
+        for page in pages:
+            trafilatura.extract(page.body)
+
+    for work in (ours, baseline):  # warm-up: lazy imports, dateparser and langdetect data
+        work()
+
+    results: dict[str, list[tuple[float, float]]] = {"ours": [], "trafilatura": []}
+    for _ in range(args.rounds):
+        results["ours"].append(_timed(ours))
+        results["trafilatura"].append(_timed(baseline))
+
+    n = len(pages)
+    print(f"{n} pages from {args.corpus / 'extraction'}, {args.rounds} rounds, median round")
+    rates: dict[str, tuple[float, float]] = {}
+    for name, runs in results.items():
+        wall = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        rates[name] = (n / wall, n / cpu)
+        print(f"  {name:<12} {n / wall:6.1f} pages/s wall  {n / cpu:6.1f} pages/s CPU")
+    print(
+        f"  ratio ours/trafilatura: {rates['ours'][0] / rates['trafilatura'][0]:.2f} wall, "
+        f"{rates['ours'][1] / rates['trafilatura'][1]:.2f} CPU"
+    )
+
+
+if __name__ == "__main__":
+    main()

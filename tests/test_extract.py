@@ -1,0 +1,91 @@
+"""extract.py's choices, each on a real page from ../shared/corpus (docs/choices.md has the
+measurements behind them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from service.decode import decode
+from service.evaluate import prf, tokens
+from service.extract import Extracted, extract_html
+from service.fetch import Source
+from service.pipeline import Pipeline
+from service.settings import load_settings
+
+from .conftest import EXTRACTION, GBK_PAGE, gold
+
+NEXTJS_PAGE = "fundus_fixtures/pages/kr_HankookIlbo_2026_01_29.html"
+# TechCrunch: its embedded state holds the full text of several *other* articles.
+EMBEDS_OTHER_ARTICLES = "scrapinghub_aeb/pages/1ace8c85aaee21b9.html"
+FORUM_IN_LAYOUT_TABLES = "cwced_zh/pages/c2d9f85c-f454-4bd5-8f4e-986580c1113a.html"
+RUSSIAN_PAGE = "scrapinghub_aeb/pages/ff0f958ade714ebf.html"
+PORTUGUESE_PAGE = "scrapinghub_aeb/pages/f6ac15a4d9851139.html"
+GB_BYTES_DECLARED_UTF8 = "trafilatura_eval/pages/archive.org.he.xinhuanet.com.25340717.html"
+
+
+def extracted(page: str) -> Extracted:
+    return extract_html(decode((EXTRACTION / page).read_bytes()).text)
+
+
+def f1(page: str, ex: Extracted) -> float:
+    return prf(tokens("\n".join(ex.paragraphs)), tokens(gold(page)["body"])).f1
+
+
+def test_layout_tables_come_out_as_paragraphs_not_table_rows() -> None:
+    ex = extracted(GBK_PAGE)
+    assert not any(p.startswith("|") for p in ex.paragraphs)
+    assert f1(GBK_PAGE, ex) > 0.95
+
+
+def test_navigation_rows_of_a_layout_table_are_dropped() -> None:
+    ex = extracted(FORUM_IN_LAYOUT_TABLES)
+    text = "\n".join(ex.paragraphs)
+    assert "← 返回" not in text and "申请版主" not in text
+    assert f1(FORUM_IN_LAYOUT_TABLES, ex) > 0.95
+
+
+def test_a_data_table_stays_a_table() -> None:
+    html = (
+        "<html><body><article><p>" + "Results were announced today by the board. " * 8 + "</p>"
+        "<table><tr><th>Party</th><th>Seats</th></tr><tr><td>Blue</td><td>41</td></tr>"
+        "<tr><td>Green</td><td>17</td></tr></table></article></body></html>"
+    )
+    text = "\n".join(extract_html(html).paragraphs)
+    assert "Green" in text and "17" in text
+
+
+def test_an_article_rendered_from_embedded_json_is_recovered() -> None:
+    ex = extracted(NEXTJS_PAGE)
+    assert ex.paragraphs[0].startswith("장동혁 국민의힘 대표가 당권을 위협하던")
+    assert f1(NEXTJS_PAGE, ex) > 0.95
+
+
+def test_other_articles_embedded_in_the_page_are_not_taken_for_this_one() -> None:
+    ex = extracted(EMBEDS_OTHER_ARTICLES)
+    assert ex.paragraphs[0].startswith("WeWork is reportedly being investigated")
+    assert f1(EMBEDS_OTHER_ARTICLES, ex) > 0.95
+
+
+def test_metadata_title_date_site_canonical_and_description() -> None:
+    ex = extracted(NEXTJS_PAGE)
+    assert ex.title is not None and ex.title.startswith("장동혁, 한동훈 제명했지만")
+    assert ex.date == "2026-01-29"
+    assert ex.site_name == "한국일보"
+    assert ex.canonical_url == "https://www.hankookilbo.com/news/article/A2026012914320005196"
+    assert ex.description and "장동혁" in ex.description
+    assert any("신현주" in author for author in ex.authors)
+
+
+def test_pages_in_other_languages_get_their_own_language(tmp_path: Path) -> None:
+    pipeline = Pipeline(load_settings({"NEWSINGEST_DATA_DIR": str(tmp_path)}))
+    for page, language in ((RUSSIAN_PAGE, "ru"), (PORTUGUESE_PAGE, "pt")):
+        article = pipeline.ingest(Source("file", str(EXTRACTION / page)))
+        assert article.language == language
+
+
+def test_gb_bytes_declared_utf8_pass_their_snippets_without_mojibake() -> None:
+    record = gold(GB_BYTES_DECLARED_UTF8)
+    text = "\n".join(extracted(GB_BYTES_DECLARED_UTF8).paragraphs)
+    assert "\ufffd" not in text
+    assert all(snippet in text for snippet in record["with"])
+    assert not any(snippet in text for snippet in record["without"])
