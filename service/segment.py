@@ -27,6 +27,10 @@ _ABBREVIATIONS = frozenset(
 )  # fmt: skip
 
 
+# Longer than any abbreviation, so the word before a full stop is seen whole when it matters.
+_LOOK_BACK = 64
+
+
 def split_sentences(text: str, lang: str) -> list[str]:
     """Split one paragraph into sentences; joining them with spaces gives the text back."""
     text = text.strip()
@@ -59,7 +63,9 @@ def _split_latin(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for match in _LATIN_SPLIT.finditer(text):
-        before = text[start : match.start()]
+        # Only the word before the terminator matters; a bounded look-back keeps a huge
+        # paragraph that never splits (no abbreviation, no capital after ". ") linear.
+        before = text[max(start, match.start() - _LOOK_BACK) : match.start()]
         word = before.rsplit(None, 1)[-1].lower() if before.split() else ""
         nxt = text[match.end() : match.end() + 1]
         terminator = match.group(1)

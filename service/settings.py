@@ -52,6 +52,10 @@ class Settings:
     worker_max_tasks_per_child: int
     ingest_concurrency: int
     translate_concurrency: int
+    translate_cache_max_entries: int
+    translate_cache_ttl: int
+    translate_batch_max_docs: int
+    translate_batch_max_wait: float
     stream_max_age_days: int
     consumer_max_deliveries: int
     consumer_reclaim_idle_ms: int
@@ -72,6 +76,7 @@ class Settings:
     sources_file: str
     seen_ttl: int
     sitemap_max_children: int
+    allow_insecure_redis: bool
 
     # Key names live here so that every module agrees on them.
     @property
@@ -135,7 +140,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not values.get("redis_url") and environ.get("REDIS_URL"):
         values["redis_url"] = environ["REDIS_URL"]
 
-    kinds = {"int": int, "float": float, "str": str}
+    kinds = {"int": int, "float": float, "bool": bool, "str": str}
     out: dict[str, Any] = {"config_dir": config_dir}
     for f in fields(Settings):
         if f.name in {"config_dir", "data_dir", "models_dir", "packages_dir"}:

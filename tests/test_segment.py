@@ -16,7 +16,7 @@ def _lines(path: Path, limit: int = 400) -> list[str]:
 
 def _single(sentences: list[str], lang: str) -> list[str]:
     """Corpus sentences that end in a terminator and that our splitter keeps whole."""
-    ends = tuple("。！？.!?\"”")
+    ends = tuple('。！？.!?"”')
     return [s for s in sentences if s.endswith(ends) and split_sentences(s, lang) == [s]]
 
 
@@ -61,3 +61,24 @@ def test_chinese_closing_quote_stays_with_its_sentence() -> None:
 
 def test_empty_text_has_no_sentences() -> None:
     assert split_sentences("   ", "zh") == []
+
+
+def test_chinese_sentences_join_back_into_their_paragraph() -> None:
+    lines = _lines(CORPUS / "translation/wmt19_newstest_zh-en/src.zh")
+    for start in range(0, 200, 5):
+        paragraph = "".join(lines[start : start + 5])
+        assert "".join(split_sentences(paragraph, "zh")) == paragraph
+
+
+def test_korean_sentences_join_back_into_their_paragraph() -> None:
+    lines = _lines(CORPUS / "translation/korean_english_news_v1_ko-en/src.ko")
+    for start in range(0, 200, 5):
+        paragraph = " ".join(lines[start : start + 5])
+        assert " ".join(split_sentences(paragraph, "ko")) == " ".join(paragraph.split())
+
+
+def test_korean_quotation_before_its_reporting_verb_is_not_split() -> None:
+    assert split_sentences('그는 "좋다."라고 말했다. 오늘 3.5% 올랐다.', "ko") == [
+        '그는 "좋다."라고 말했다.',
+        "오늘 3.5% 올랐다.",
+    ]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import sacrebleu
 
-from service.translate import Engine
+from service.segment import split_sentences
+from service.translate import Engine, cut_tokens
 
 from .conftest import CORPUS
 
@@ -99,3 +100,94 @@ def test_english_needs_no_translation(packages_dir: Path) -> None:
     result = Engine(packages_dir).translate_document("en", "Title", ["Body."])
     assert result.status == "not_needed"
     assert result.paragraphs_en == ["Body."]
+
+
+def _documents() -> list[tuple[str | None, list[str]]]:
+    """Four documents of different shapes cut from WMT19 news sentences."""
+    src, _ = _pairs(24)
+    return [
+        (src[0], ["".join(src[1:4]), src[4]]),
+        (None, ["".join(src[5:9])]),
+        ("美国考虑软件出口管制", [src[9], "".join(src[10:14]), src[14]]),
+        (src[15], ["".join(src[16:20]), "".join(src[20:24])]),
+    ]
+
+
+def test_a_batch_of_documents_translates_exactly_as_each_document_alone(
+    packages_dir: Path,
+) -> None:
+    docs = _documents()
+    engine = Engine(packages_dir)
+    batched = engine.translate_documents("zh", docs)
+    alone = [engine.translate_document("zh", title, paragraphs) for title, paragraphs in docs]
+    assert [(r.title_en, r.paragraphs_en) for r in batched] == [
+        (r.title_en, r.paragraphs_en) for r in alone
+    ]
+
+
+def test_a_batch_of_documents_is_one_pass_through_the_model(packages_dir: Path) -> None:
+    docs = _documents()
+    engine = Engine(packages_dir)
+    engine.translate_documents("zh", docs)
+    sentences = sum(len(split_sentences(p, "zh")) for t, ps in docs for p in [t or "", *ps])
+    assert engine.stats.sentences_translated == sentences
+    # Length groups, not one call per document or per sentence.
+    assert engine.stats.model_calls < sentences // 2
+
+
+def test_each_batched_document_keeps_its_own_paragraph_structure(packages_dir: Path) -> None:
+    docs = _documents()
+    results = Engine(packages_dir).translate_documents("zh", docs)
+    assert [r.status for r in results] == ["translated"] * len(docs)
+    assert [len(r.paragraphs_en or []) for r in results] == [len(ps) for _, ps in docs]
+    assert [r.title_en is None for r in results] == [t is None for t, _ in docs]
+    assert [r.sentences for r in results] == [
+        sum(len(split_sentences(p, "zh")) for p in [t or "", *ps]) for t, ps in docs
+    ]
+
+
+def test_a_sentence_repeated_across_documents_is_translated_once(packages_dir: Path) -> None:
+    boilerplate = "本文来源：新华社。"
+    docs: list[tuple[str | None, list[str]]] = [
+        (None, ["美国财政部长表示，所有选项都在桌面上。", boilerplate]),
+        (None, ["他说，措施将与七国集团协调。", boilerplate]),
+    ]
+    engine = Engine(packages_dir)
+    results = engine.translate_documents("zh", docs)
+    assert engine.stats.sentences_requested == 4
+    assert engine.stats.sentences_translated == 3
+    assert results[0].paragraphs_en and results[1].paragraphs_en
+    assert results[0].paragraphs_en[1] == results[1].paragraphs_en[1]
+
+
+def test_a_batch_for_a_missing_package_marks_every_document_missing_model(
+    packages_dir: Path,
+) -> None:
+    results = Engine(packages_dir).translate_documents("ko", [("제목", ["본문."]), (None, ["둘"])])
+    assert [r.status for r in results] == ["missing_model", "missing_model"]
+    assert all(r.paragraphs_en is None for r in results)
+
+
+def test_a_batch_of_english_documents_needs_no_translation(packages_dir: Path) -> None:
+    results = Engine(packages_dir).translate_documents("en", [("T", ["A.", "B."]), (None, ["C."])])
+    assert [(r.status, r.title_en, r.paragraphs_en) for r in results] == [
+        ("not_needed", "T", ["A.", "B."]),
+        ("not_needed", None, ["C."]),
+    ]
+
+
+def test_an_empty_batch_gives_no_results(packages_dir: Path) -> None:
+    assert Engine(packages_dir).translate_documents("zh", []) == []
+
+
+def test_an_over_long_token_list_is_cut_after_clause_punctuation() -> None:
+    tokens = ["▁a"] * 7 + ["，"] + ["▁b"] * 12
+    chunks = cut_tokens(tokens, 10)
+    assert chunks[0] == ["▁a"] * 7 + ["，"]
+    assert all(len(c) <= 10 for c in chunks)
+    assert [t for c in chunks for t in c] == tokens
+
+
+def test_a_token_list_without_punctuation_is_cut_hard_at_the_limit() -> None:
+    chunks = cut_tokens(["▁x"] * 25, 10)
+    assert [len(c) for c in chunks] == [10, 10, 5]

@@ -36,6 +36,11 @@ def poll_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
+def restore_sweep_seconds(settings: Settings) -> int:
+    """How often a worker looks for tasks a dead worker left unacknowledged."""
+    return max(1, min(60, settings.visibility_timeout // 10))
+
+
 def make_app() -> Celery:
     settings = get_settings()
     app = Celery("newsingest", include=["workers.tasks"])
@@ -46,6 +51,11 @@ def make_app() -> Celery:
         broker_transport_options={
             "visibility_timeout": settings.visibility_timeout,
             "global_keyprefix": f"{settings.key_prefix}:celery:",
+            # kombu sweeps for unacked messages of dead workers only every interval x
+            # throttle seconds (100 s by default), which can be far more than the visibility
+            # timeout; sweep every tenth of it instead (at most every minute).
+            "unacked_restore_interval": restore_sweep_seconds(settings),
+            "unacked_restore_throttle": 1,
         },
         result_backend=None,
         task_ignore_result=True,
