@@ -125,10 +125,14 @@ def _celery_argv(role: str, args: argparse.Namespace, settings: Settings) -> lis
     if role == "beat":
         schedule = settings.data_dir / "celerybeat-schedule"
         return base + ["beat", "-s", str(schedule), "--loglevel", args.loglevel]
+    if args.queue == "translate":
+        # Threads, not processes: the threads' documents meet in one batch (service/batcher.py)
+        # and share one copy of the models. Scale out with more translate workers.
+        pool = ["-P", "threads", "-c", str(args.concurrency or settings.translate_batch_max_docs)]
+    else:
+        pool = ["-c", str(args.concurrency or settings.ingest_concurrency)]
     return base + [
-        "worker", "-Q", args.queue, "-n", f"{args.queue}@%h",
-        "-c", str(args.concurrency or getattr(settings, f"{args.queue}_concurrency")),
-        "--loglevel", args.loglevel,
+        "worker", "-Q", args.queue, "-n", f"{args.queue}@%h", *pool, "--loglevel", args.loglevel,
     ]  # fmt: skip
 
 

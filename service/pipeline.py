@@ -31,6 +31,7 @@ from .normalise import (
 )
 from .politeness import Politeness
 from .settings import Settings
+from .tcache import TranslationCache
 from .translate import Engine, TranslationResult
 
 # Languages that never need the translate queue.
@@ -104,7 +105,7 @@ def article_from_document(doc: dict[str, Any]) -> Article:
     )
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings, cache: TranslationCache | None = None) -> Engine:
     return Engine(
         packages_dir=settings.packages_dir,
         device=settings.translate_device,
@@ -113,6 +114,7 @@ def make_engine(settings: Settings) -> Engine:
         intra_threads=settings.translate_intra_threads,
         max_batch_tokens=settings.translate_max_batch_tokens,
         max_sentence_tokens=settings.translate_max_sentence_tokens,
+        cache=cache,
     )
 
 

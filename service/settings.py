@@ -51,7 +51,6 @@ class Settings:
     retry_backoff_max: int
     worker_max_tasks_per_child: int
     ingest_concurrency: int
-    translate_concurrency: int
     translate_cache_max_entries: int
     translate_cache_ttl: int
     translate_batch_max_docs: int

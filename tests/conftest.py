@@ -115,16 +115,17 @@ def redis_client(settings: Settings) -> Iterator[redis.Redis]:
 class Worker:
     """A real `celery worker` subprocess serving both queues."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, args: list[str] | None = None) -> None:
         self.env = env
         self.log = log
+        self.args = args or ["-Q", "ingest,translate", "-c", "2"]
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> Worker:
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "workers.app", "worker",
-                 "-Q", "ingest,translate", "-c", "2", "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
+                [sys.executable, "-m", "celery", "-A", "workers.app", "worker", *self.args,
+                 "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
                  "--loglevel", "info", "--without-mingle", "--without-gossip"],
                 cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip

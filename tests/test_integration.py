@@ -154,3 +154,43 @@ def test_retranslate_requeues_missing_model_documents_once_a_package_exists(
         assert second["text_en"] and second["text"] == first["text"]
     finally:
         worker.stop()
+
+
+def test_a_threaded_translate_worker_batches_documents_across_tasks(
+    settings_env: dict[str, str], settings: Settings, redis_client: redis.Redis, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    with (EXTRACTION / "index.jsonl").open(encoding="utf-8") as fh:
+        pages = [EXTRACTION / json.loads(line)["html"] for line in fh]
+    chinese = [p for p in pages if p.parent.parent.name == "cwced_zh"][:6]
+    env = dict(settings_env, NEWSINGEST_TRANSLATE_BATCH_MAX_WAIT="3")
+    base = Path(str(tmp_path))
+    # Ingest first, with no translate worker yet, so the translate queue fills up.
+    ingest = Worker(env, base / "ingest.log", ["-Q", "ingest", "-c", "2"]).start()
+    try:
+        assert run_cli(env, "submit", *map(str, chinese)).returncode == 0
+        wait_for(
+            lambda: redis_client.llen(f"{settings.key_prefix}:celery:translate") == len(chinese),
+            "all pages to wait for translation",
+        )
+        translate = Worker(
+            env, base / "translate.log", ["-Q", "translate", "-P", "threads", "-c", "6"]
+        ).start()
+        try:
+            wait_for(
+                lambda: redis_client.xlen(settings.documents_stream) == len(chinese),
+                "the translated documents",
+            )
+        finally:
+            translate.stop()
+    finally:
+        ingest.stop()
+    docs = [json.loads(f[b"doc"]) for _, f in redis_client.xrange(settings.documents_stream)]
+    assert all(d["translation"]["status"] == "translated" for d in docs)
+    counts = {
+        k.decode(): int(v)
+        for k, v in redis_client.hgetall(f"{settings.key_prefix}:metrics:count").items()
+    }
+    assert counts["translate"] == len(chinese)
+    assert 1 <= counts["translate_batch"] < len(chinese)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import random
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 import redis
@@ -15,13 +17,15 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from service import sources as feeds
+from service.batcher import TranslationBatcher
 from service.errors import IngestError, TransientFetchError
 from service.fetch import FetchPolicy, Source, make_client, utc_now
 from service.metrics import Recorder
-from service.pipeline import Article, Pipeline
+from service.pipeline import Article, Pipeline, make_engine
 from service.politeness import Politeness
 from service.settings import get_settings
 from service.store import Store
+from service.tcache import TranslationCache
 from service.translate import TranslationResult
 
 from .app import INGEST_QUEUE, TRANSLATE_QUEUE, app
@@ -29,31 +33,77 @@ from .app import INGEST_QUEUE, TRANSLATE_QUEUE, app
 log = logging.getLogger("newsingest.tasks")
 
 
-@functools.cache
+_T = TypeVar("_T")
+
+
+def once(factory: Callable[[], _T]) -> Callable[[], _T]:
+    """Build on first use, once per process, also when the thread pool calls concurrently."""
+    lock = threading.Lock()
+    built: list[_T] = []
+
+    @functools.wraps(factory)
+    def get() -> _T:
+        if not built:
+            with lock:
+                if not built:
+                    built.append(factory())
+        return built[0]
+
+    return get
+
+
+@once
 def pipeline() -> Pipeline:
     """One pipeline, and so one copy of each model, per worker process."""
+    settings = get_settings()
     return Pipeline(
-        get_settings(), observer=recorder(), politeness=politeness(), http=http_client()
+        settings,
+        make_engine(settings, translation_cache()),
+        observer=recorder(),
+        politeness=politeness(),
+        http=http_client(),
     )
 
 
-@functools.cache
+@once
+def translation_cache() -> TranslationCache | None:
+    settings = get_settings()
+    if settings.translate_cache_max_entries <= 0:
+        return None
+    # Its own fail-fast client without retries: the cache must never stall a document.
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    return TranslationCache.from_settings(client, settings)
+
+
+@once
+def batcher() -> TranslationBatcher:
+    """Gathers the documents of concurrently running translate tasks into one engine call."""
+    settings = get_settings()
+    return TranslationBatcher(
+        pipeline().engine,
+        max_docs=settings.translate_batch_max_docs,
+        max_wait=settings.translate_batch_max_wait,
+        on_batch=lambda docs, seconds: recorder().observe("translate_batch", seconds),
+    )
+
+
+@once
 def http_client() -> httpx.Client:
     """One guarded HTTP client per process (connection reuse, SSRF-checked connects)."""
     return make_client(FetchPolicy.from_settings(get_settings()))
 
 
-@functools.cache
+@once
 def politeness() -> Politeness:
     return Politeness(store().client, get_settings())
 
 
-@functools.cache
+@once
 def recorder() -> Recorder:
     return Recorder(store().client, get_settings().key_prefix)
 
 
-@functools.cache
+@once
 def store() -> Store:
     settings = get_settings()
     client = redis.Redis.from_url(
@@ -140,12 +190,20 @@ def ingest(self: Task, source: dict[str, Any]) -> dict[str, Any]:
         return _dead(self, source, "publish", exc.reason, exc.message)
 
 
+def _translate(article: Article) -> TranslationResult:
+    if article.language == "und":
+        return pipeline().translate(article)
+    ex = article.extracted
+    with recorder().timed("translate"):
+        return batcher().translate(article.language, ex.title, ex.paragraphs)
+
+
 @app.task(name="newsingest.translate", bind=True, max_retries=None)
 def translate(self: Task, article_data: dict[str, Any]) -> dict[str, Any]:
     """Translate and publish; a missing or failing model still publishes the original."""
     article = Article.from_dict(article_data)
     try:
-        result = pipeline().translate(article)
+        result = _translate(article)
     except IngestError as exc:
         result = TranslationResult("failed", None, None, detail=f"{exc.reason}: {exc.message}")
     except SoftTimeLimitExceeded:
