@@ -165,6 +165,19 @@ def _unwrap_layout_tables(tree: HtmlElement) -> None:
             table.tag = "div"
 
 
+def _find_date(tree: HtmlElement, url: str | None) -> str | None:
+    """htmldate's quick pass (markup, meta, URL) first, the extensive text search only if it
+    finds nothing: on the dev corpus 2.0 ms a page instead of 12.6, and 34/48 dates right on
+    the same day instead of 33/48 (the quick pass prefers explicit markup)."""
+    for extensive in (False, True):
+        config: dict[str, Any] = tmeta.set_date_params(extensive)  # type: ignore[attr-defined]
+        config["url"] = url
+        date: str | None = find_date(tree, **config)
+        if date:
+            return date
+    return None
+
+
 def _metadata(tree: HtmlElement, url: str | None) -> dict[str, Any]:
     """trafilatura's metadata steps minus categories, tags and licence (a third of its time)."""
     meta = tmeta.examine_meta(tree)
@@ -176,9 +189,7 @@ def _metadata(tree: HtmlElement, url: str | None) -> dict[str, Any]:
     title = meta.title or tmeta.extract_title(tree)
     author = meta.author or tmeta.extract_author(tree)
     page_url = meta.url or tmeta.extract_url(tree, url)
-    date_config: dict[str, Any] = tmeta.set_date_params(True)  # type: ignore[attr-defined]
-    date_config["url"] = page_url
-    date = find_date(tree, **date_config)
+    date = _find_date(tree, page_url)
     sitename = meta.sitename or tmeta.extract_sitename(tree)
     if sitename:
         sitename = sitename.lstrip("@")
