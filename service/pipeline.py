@@ -31,6 +31,7 @@ from .normalise import (
 )
 from .politeness import Politeness
 from .settings import Settings
+from .similarity import simhash
 from .tcache import TranslationCache
 from .translate import Engine, TranslationResult
 
@@ -244,6 +245,8 @@ class Pipeline:
             content_hash=hash_,
             ingested_at=utc_now(),
         )
+        english = doc.text_en if doc.text_en is not None else doc.text
+        doc.fingerprint = f"simhash:{simhash(english):016x}"
         doc.validate()
         return doc
 

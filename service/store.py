@@ -112,8 +112,9 @@ class Store:
         """Set story_id and fingerprint; return the near-duplicate candidate ('' if none)."""
         english = doc.text_en if doc.text_en is not None else doc.text
         title = doc.title_en if doc.text_en is not None else doc.title
-        fingerprint = simhash(english)
-        doc.fingerprint = f"simhash:{fingerprint:016x}"
+        if doc.fingerprint is None:
+            doc.fingerprint = f"simhash:{simhash(english):016x}"
+        fingerprint = int(doc.fingerprint.removeprefix("simhash:"), 16)
         near = self.stories.near_duplicate(doc.id, fingerprint) or ""
         doc.story_id = self.stories.assign(doc.id, title, english, _timestamp(doc))
         return doc, near
