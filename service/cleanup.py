@@ -139,8 +139,8 @@ _COPYRIGHT_ANCHORED_RE = re.compile(
 _COPYRIGHT_RE = re.compile(
     r"all\s+rights\s+reserved|版权所有|版權所有|保留所有权利|무단\s*(?:전재|복제|배포)"
     r"|재배포\s*금지|ai\s*학습\s*(?:및\s*)?활용\s*금지|未经[^。！？]{0,30}?(?:转载|轉載|转发|复制|摘编)"
-    r"|(?:严禁|禁止|不得|谢绝|請勿|请勿)(?:任何)?(?:形式)?(?:的)?(?:转载|轉載|转发|复制|摘编)"
-    r"|转载请(?:注明|联系)|如需转载"
+    r"|(?:严禁|禁止|不得|谢绝|請勿|请勿)[^。！？]{0,8}?(?:转载|轉載|转发|复制|摘编)"
+    r"|转载请(?:注明|联系)|如需转载|转载申请|(?:举报|报告)[^。！？]{0,8}?侵权"
     r"|(?:no\s+part|may\s+not|must\s+not|cannot|not\s+be|prohibited|forbidden)[^.]{0,60}?"
     r"(?:reprint|reproduc|republish|redistribut|cop(?:y|ied))\w{0,6}[^.]{0,60}?without"
     r"|(?:reprint|reproduc|republish|redistribut)\w{0,6}[^.]{0,60}?without\s+[^.]{0,40}?"
@@ -367,6 +367,17 @@ def _line_rule(text: str) -> str | None:
         if width <= cap and pattern.search(lower):
             return name
     return None
+
+
+# Rule families that mark a paragraph as page furniture wherever it stands, used by the HTML
+# extractor on the edges of trafilatura's output (chrome and datelines are left to trafilatura).
+FURNITURE_RULES = frozenset({"copyright", "disclaimer", "source", "credit", "byline", "social",
+                             "comment"})  # fmt: skip
+
+
+def boilerplate_rule(text: str) -> str | None:
+    """The rule family of one line or paragraph (e.g. "copyright"), or None for article text."""
+    return _line_rule(text.strip())
 
 
 def _strip_dateline(text: str) -> tuple[str, str]:

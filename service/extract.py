@@ -16,7 +16,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from .cleanup import clean_plain_text
+from .cleanup import FURNITURE_RULES, boilerplate_rule, clean_plain_text
 from .errors import ExtractionError
 
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -117,6 +117,17 @@ def strip_site_suffix(title: str, site_name: str | None) -> str:
     )
     stripped = pattern.sub("", title).strip()
     return stripped or title
+
+
+def strip_section_suffixes(title: str) -> str:
+    """Drop "_Section_Site" tails ("…鉴定规定》_央广网"): real headlines do not use "_"."""
+    while "_" in title:
+        head, _, tail = title.rpartition("_")
+        head, tail = head.strip(), tail.strip()
+        if not tail or len(tail) > 12 or len(head) < max(6, len(tail)):
+            break
+        title = head
+    return title
 
 
 def _canonical_from_html(html: str) -> str | None:
@@ -315,7 +326,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         _unwrap_layout_tables(tree)
         data = _metadata(tree, url)
         paragraphs = _body(tree, url, fast=_FAST)
-        paragraphs = _embedded_fallback(tree, paragraphs, data.get("title"))
+        paragraphs = trim_furniture(_embedded_fallback(tree, paragraphs, data.get("title")))
     except _PARSER_ERRORS as exc:
         raise ExtractionError(f"trafilatura could not parse the page: {exc}") from exc
     if not paragraphs:
@@ -330,7 +341,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         canonical = meta_url
     site_name = data.get("sitename") or None
     if title:
-        title = strip_site_suffix(title, site_name)
+        title = strip_section_suffixes(strip_site_suffix(title, site_name))
     return Extracted(
         title=title or None,
         paragraphs=paragraphs,
@@ -340,6 +351,24 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         canonical_url=canonical or url,
         description=data.get("description") or None,
     )
+
+
+_EDGE_PARAGRAPHS = 6
+
+
+def trim_furniture(paragraphs: list[str]) -> list[str]:
+    """Drop copyright, reprint, credit, byline and social lines that trail the article.
+
+    trafilatura keeps short footer lines that sit inside the article container ("编辑:李楠",
+    "原创版权禁止商业转载", "© Reuters"); only the last few paragraphs are examined, so a
+    sentence about copyright in the middle of a story is never touched.
+    """
+    out = list(paragraphs)
+    examined = 0
+    while out and examined < _EDGE_PARAGRAPHS and boilerplate_rule(out[-1]) in FURNITURE_RULES:
+        out.pop()
+        examined += 1
+    return out or list(paragraphs)
 
 
 def extract_text(text: str) -> Extracted:

@@ -89,3 +89,21 @@ def test_gb_bytes_declared_utf8_pass_their_snippets_without_mojibake() -> None:
     assert "\ufffd" not in text
     assert all(snippet in text for snippet in record["with"])
     assert not any(snippet in text for snippet in record["without"])
+
+
+def test_copyright_and_reprint_lines_after_a_chinese_article_are_dropped() -> None:
+
+    page = EXTRACTION / "cwced_zh/pages/f70d9c97-9d64-415e-a7e4-840c9258eaf5.html"
+    extracted = extract_html(decode(page.read_bytes()).text)
+    tail = "\n".join(extracted.paragraphs[-3:])
+    assert "原创版权禁止商业转载" not in tail and "侵权" not in tail and "编辑:李楠" not in tail
+    assert extracted.paragraphs[-1].endswith("完善了紧贴实战、策略灵活、敏捷高效的工作制度。")
+    assert extracted.title == "中央军委主席习近平签署命令 发布《军队装备试验鉴定规定》"
+
+
+def test_a_sentence_about_copyright_inside_the_story_is_kept() -> None:
+    from service.extract import trim_furniture
+
+    body = ["The court ruled on Monday.", "All rights reserved, the label said of its catalogue.",
+            "The case now goes to appeal."]  # fmt: skip
+    assert trim_furniture(body) == body
