@@ -305,17 +305,11 @@ QUEUES = ("ingest", "translate")
 
 def snapshot(client: Any, settings: Settings) -> dict[str, Any]:
     """What `stats` prints and the exporter serves: one read of Redis."""
-    from .consume import stream_stats
+    from .consume import stream_stats_for
     from .metrics import queue_depths, read_metrics
 
     return {
-        "stream": stream_stats(
-            client,
-            settings.documents_stream,
-            {"ingest": settings.dead_stream, "documents": settings.documents_dead_stream},
-            settings.stream_maxlen,
-            settings.backpressure_lag,
-        ),
+        "stream": stream_stats_for(client, settings),
         "queues": queue_depths(client, settings.key_prefix, QUEUES),
         "metrics": read_metrics(client, settings.key_prefix),
     }

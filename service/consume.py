@@ -19,6 +19,7 @@ from typing import Any, cast
 import redis
 
 from .fetch import utc_now
+from .settings import Settings
 from .store import _text
 
 
@@ -243,3 +244,14 @@ def stream_stats(
         "dead": dead,
         "backpressure": warnings,
     }
+
+
+def stream_stats_for(client: redis.Redis, settings: Settings) -> dict[str, Any]:
+    """stream_stats for the configured documents stream and both dead-letter streams."""
+    return stream_stats(
+        client,
+        settings.documents_stream,
+        {"ingest": settings.dead_stream, "documents": settings.documents_dead_stream},
+        settings.stream_maxlen,
+        settings.backpressure_lag,
+    )

@@ -11,7 +11,8 @@ import logging
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
+from celery.exceptions import TimeLimitExceeded
+from celery.signals import setup_logging, task_failure, task_postrun, task_prerun, worker_init
 from kombu.entity import Queue
 
 from service.settings import Settings, get_settings
@@ -110,6 +111,40 @@ def _task_finished(**_: object) -> None:
     from service.logs import current_task_id
 
     current_task_id.set(None)
+
+
+@task_failure.connect
+def _dead_letter_escaped(
+    sender: Any = None,
+    task_id: str | None = None,
+    exception: BaseException | None = None,
+    args: Any = None,
+    **_: object,
+) -> None:
+    """The backstop of "nothing is lost": with acks_late a failed task is acknowledged, so a
+    task that failed without writing its own dead letter (killed by the hard time limit,
+    or an exception that escaped its handlers) is dead-lettered here. A task id
+    dead-letters at most once, so a task that did write one adds nothing."""
+    name = getattr(sender, "name", "")
+    if name not in ("newsingest.ingest", "newsingest.translate") or not args:
+        return
+    payload = args[0] if isinstance(args[0], dict) else {}
+    source = payload.get("source", {}) if name == "newsingest.translate" else payload
+    hard_limit = isinstance(exception, TimeLimitExceeded)
+    request = getattr(sender, "request", None)
+    try:
+        from workers.tasks import store
+
+        store().dead_letter(
+            input=source if isinstance(source, dict) else {"raw": repr(source)},
+            reason="time_limit" if hard_limit else "internal_error",
+            error=f"{type(exception).__name__}: {exception}",
+            stage=name.split(".", 1)[1],
+            attempts=int(getattr(request, "retries", 0) or 0) + 1,
+            task_id=task_id,
+        )
+    except Exception:  # noqa: BLE001 - a signal handler must not raise; say so loudly
+        log.exception("could not dead-letter failed task %s[%s]", name, task_id)
 
 
 @worker_init.connect

@@ -143,6 +143,15 @@ def _dead(
     return {"status": "dead", "reason": reason}
 
 
+def _retry_or_dead(
+    task: Task, payload: dict[str, Any], stage: str, exc: TransientFetchError
+) -> dict[str, Any]:
+    """Retry a transient failure with backoff; after the last attempt, dead-letter it."""
+    if task.request.retries >= get_settings().task_max_retries:
+        return _dead(task, payload, stage, exc.reason, f"gave up after retries: {exc}")
+    raise task.retry(exc=exc, countdown=backoff(task.request.retries, exc.retry_after)) from exc
+
+
 def _publish(article: Article, result: TranslationResult) -> dict[str, Any]:
     doc = pipeline().finish(article, result)
     with recorder().timed("publish"):
@@ -163,13 +172,10 @@ def _publish(article: Article, result: TranslationResult) -> dict[str, Any]:
 @app.task(name="newsingest.ingest", bind=True, max_retries=None)
 def ingest(self: Task, source: dict[str, Any]) -> dict[str, Any]:
     """Fetch, decode, extract and detect; English goes straight to the stream."""
-    settings = get_settings()
     try:
         article = pipeline().ingest(Source.from_dict(source))
     except TransientFetchError as exc:
-        if self.request.retries >= settings.task_max_retries:
-            return _dead(self, source, "fetch", exc.reason, f"gave up after retries: {exc}")
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+        return _retry_or_dead(self, source, "fetch", exc)
     except IngestError as exc:
         return _dead(self, source, "ingest", exc.reason, exc.message)
     except SoftTimeLimitExceeded:
@@ -242,9 +248,7 @@ def poll_source(self: Task, name: str) -> dict[str, Any]:
             attempts=1,
         )
     except TransientFetchError as exc:
-        if self.request.retries >= settings.task_max_retries:
-            return _dead(self, payload, "poll", exc.reason, f"gave up after retries: {exc}")
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries, exc.retry_after)) from exc
+        return _retry_or_dead(self, payload, "poll", exc)
     except IngestError as exc:
         return _dead(self, payload, "poll", exc.reason, exc.message)
     except SoftTimeLimitExceeded:
@@ -255,19 +259,13 @@ def poll_source(self: Task, name: str) -> dict[str, Any]:
 @app.task(name="newsingest.heartbeat")
 def heartbeat() -> str:
     """Scheduled by beat: proves beat and an ingest worker are alive, and logs backpressure."""
-    from service.consume import stream_stats
+    from service.consume import stream_stats_for
 
     settings = get_settings()
     now = utc_now()
     client = store().client
     client.set(f"{settings.key_prefix}:heartbeat", now, ex=300)
-    stats = stream_stats(
-        client,
-        settings.documents_stream,
-        {"ingest": settings.dead_stream, "documents": settings.documents_dead_stream},
-        settings.stream_maxlen,
-        settings.backpressure_lag,
-    )
+    stats = stream_stats_for(client, settings)
     for warning in stats["backpressure"]:
         log.warning("backpressure: %s", warning)
     return now
