@@ -64,6 +64,25 @@ def replicate(docs: list[Document], n: int, tag: str) -> list[Document]:
     return out
 
 
+def publish_worker(url: str, env: dict[str, str], docs: list[Document]) -> None:
+    settings = load_settings(env)
+    store = Store(redis.Redis.from_url(url), settings)
+    for i in range(0, len(docs), 100):
+        store.publish_many(docs[i : i + 100], annotate=False)
+
+
+def publish_parallel(url: str, env: dict[str, str], docs: list[Document], procs: int) -> float:
+    """Several publishing processes, as several workers are in a deployment."""
+    share = [docs[i::procs] for i in range(procs)]
+    workers = [mp.Process(target=publish_worker, args=(url, env, part)) for part in share]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return len(docs) / (time.perf_counter() - started)
+
+
 def consume_worker(url: str, stream: str, name: str, total: int, counter: mp.Value) -> None:  # type: ignore[type-arg]
     client = redis.Redis.from_url(url)
     consumer = Consumer(client, stream, "bench", name)
@@ -98,8 +117,9 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp) / "redis") as server:
-        settings = load_settings({"NEWSINGEST_DATA_DIR": tmp, "REDIS_URL": server.url,
-                                  "NEWSINGEST_STREAM_MAXLEN": "0"})  # fmt: skip
+        env = {"NEWSINGEST_DATA_DIR": tmp, "REDIS_URL": server.url,
+               "NEWSINGEST_STREAM_MAXLEN": "0"}  # fmt: skip
+        settings = load_settings(env)
         client = redis.Redis.from_url(server.url)
         store = Store(client, settings)
         docs = real_documents(settings)
@@ -119,6 +139,9 @@ def main() -> None:
         for i in range(0, len(batch), 100):
             store.publish_many(batch[i : i + 100], annotate=False)
         results["publish, pipelined x100"] = args.docs / (time.perf_counter() - t)
+
+        batch = replicate(docs, args.docs, "parallel")
+        results["publish, 2 processes pipelined"] = publish_parallel(server.url, env, batch, 2)
 
         n_annot = min(args.docs, 3000)
         batch = replicate(docs, n_annot, "annot")
