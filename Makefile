@@ -7,7 +7,7 @@ SHARED  ?= $(abspath ../shared)
 # Translation packages: ../shared/models when it exists, unless NEWSINGEST_MODELS_DIR is set.
 export NEWSINGEST_MODELS_DIR ?= $(if $(wildcard $(SHARED)/models),$(SHARED)/models,)
 
-.PHONY: install run test lint typecheck check clean smoke hadolint compose-check
+.PHONY: install run test lint typecheck check clean reliability fuzz soak smoke hadolint compose-check smoke hadolint compose-check
 
 install:
 	@scripts/bootstrap
@@ -26,6 +26,16 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 check: lint typecheck test
+
+# Fault injection with real processes (tests/reliability): prints the report table.
+reliability: install
+	$(PY) -m pytest tests/reliability
+
+fuzz: install
+	$(PY) scripts/fuzz-atheris --seconds 60
+
+soak: install
+	$(PY) benchmarks/soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -20,6 +20,17 @@ from .settings import Settings, get_settings
 log = logging.getLogger("newsingest")
 
 
+def refuse_insecure_redis(settings: Settings, url: str) -> None:
+    """Exit before connecting when Redis is open to the network (service/safety.py)."""
+    from .safety import check_redis_url
+
+    if settings.allow_insecure_redis or not url:
+        return
+    problem = check_redis_url(url)
+    if problem is not None:
+        raise SystemExit(f"newsingest: {problem}")
+
+
 def _redis_url_file(settings: Settings) -> Path:
     return settings.data_dir / "redis.url"
 
@@ -52,6 +63,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedded: EmbeddedRedis | None = None
     url = settings.redis_url
+    refuse_insecure_redis(settings, url)
     if not url:
         embedded = EmbeddedRedis(settings.data_dir / "redis").start()
         url = embedded.url
@@ -138,12 +150,14 @@ def _celery_argv(role: str, args: argparse.Namespace, settings: Settings) -> lis
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """One Celery worker for one queue, in the foreground (what compose runs per service)."""
+    refuse_insecure_redis(settings, settings.redis_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     argv = _celery_argv("worker", args, settings)
     os.execv(argv[0], argv)
 
 
 def cmd_beat(args: argparse.Namespace, settings: Settings) -> int:
+    refuse_insecure_redis(settings, settings.redis_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     argv = _celery_argv("beat", args, settings)
     os.execv(argv[0], argv)

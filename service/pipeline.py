@@ -187,7 +187,10 @@ class Pipeline:
             authors=[normalise_text(a) for a in raw.authors if normalise_text(a)],
             date=raw.date,
             site_name=normalise_text(raw.site_name) if raw.site_name else None,
-            canonical_url=canonical_url(raw.canonical_url),
+            # Plain text has no canonical link: the URL it was fetched from identifies it.
+            canonical_url=canonical_url(
+                raw.canonical_url or (None if is_html else fetched.final_url)
+            ),
             description=normalise_text(raw.description) if raw.description else None,
         )
         with self._stage("detect"):

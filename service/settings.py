@@ -76,6 +76,7 @@ class Settings:
     seen_ttl: int
     sitemap_max_children: int
     allow_insecure_redis: bool
+    worker_max_memory_per_child: int
 
     # Key names live here so that every module agrees on them.
     @property

@@ -13,6 +13,7 @@ import httpx
 import redis
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
+from kombu.exceptions import OperationalError
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -31,6 +32,9 @@ from service.translate import TranslationResult
 from .app import INGEST_QUEUE, TRANSLATE_QUEUE, app
 
 log = logging.getLogger("newsingest.tasks")
+
+# Redis unreachable while handing work on or publishing: transient, retried, never dead.
+BROKER_ERRORS = (redis.ConnectionError, redis.TimeoutError, OperationalError)
 
 
 _T = TypeVar("_T")
@@ -194,6 +198,9 @@ def ingest(self: Task, source: dict[str, Any]) -> dict[str, Any]:
         )
     except IngestError as exc:
         return _dead(self, source, "publish", exc.reason, exc.message)
+    except BROKER_ERRORS as exc:
+        # Redis restarting: the work is idempotent, so run the whole task again later.
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, None)) from exc
 
 
 def _translate(article: Article) -> TranslationResult:
@@ -221,6 +228,8 @@ def translate(self: Task, article_data: dict[str, Any]) -> dict[str, Any]:
         return _publish(article, result)
     except IngestError as exc:
         return _dead(self, article.source.as_dict(), "publish", exc.reason, exc.message)
+    except BROKER_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries, None)) from exc
 
 
 @app.task(name="newsingest.poll_source", bind=True, max_retries=None)

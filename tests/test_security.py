@@ -1,0 +1,346 @@
+"""Security properties, checked on real parts and without traffic off this machine: the SSRF
+guard against names that resolve to loopback, size and decompression caps, Redis locked down
+in compose, no secrets or article text in worker logs, and no start against an open Redis."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import yaml
+
+from service.embedded import EmbeddedRedis, free_port
+from service.errors import FetchError, SourceError
+from service.fetch import AddressGuard, FetchPolicy, Source, check_url, fetch_url, read_file
+from service.safety import check_redis_url
+
+from .conftest import REPO, SEEDS, Worker, run_cli
+from .http_fixtures import Listener, Site
+from .test_integration import wait_for
+
+POLICY = FetchPolicy(
+    connect_timeout=2.0,
+    read_timeout=2.0,
+    deadline=5.0,
+    max_bytes=200_000,
+    max_redirects=3,
+    user_agent="newsingest-test",
+    max_decompressed_bytes=400_000,
+)
+
+
+def own_address() -> str | None:
+    """This machine's non-loopback address, found without sending a packet (UDP connect)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = str(sock.getsockname()[0])
+    return None if address.startswith("127.") else address
+
+
+def hosts_file_loopback_names() -> list[str]:
+    names = []
+    for line in Path("/etc/hosts").read_text().splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2 and fields[0].startswith("127."):
+            names += [n for n in fields[1:] if n != "localhost"]
+    return names
+
+
+# ---- SSRF -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["localhost", "LOCALHOST", "localhost.", "127.1", "2130706433", "0x7f000001", "0177.0.0.1"],
+)
+def test_names_and_spellings_of_loopback_are_refused_before_connecting(host: str) -> None:
+    with Listener("127.0.0.1") as listener:
+        url = f"http://{host}:{listener.port}/news"
+        with pytest.raises(FetchError) as refused:
+            fetch_url(Source("url", url), POLICY)
+        assert refused.value.reason in {"ssrf_refused", "bad_url"}
+        assert not listener.connected()
+
+
+def test_names_from_the_hosts_file_that_resolve_to_loopback_are_refused() -> None:
+    names = hosts_file_loopback_names() + [socket.gethostname()]
+    checked = 0
+    for name in names:
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(name, 80)}
+        except OSError:
+            continue
+        if not all(a.startswith("127.") or a == "::1" for a in addresses):
+            continue
+        with Listener("127.0.0.1") as listener:
+            with pytest.raises(FetchError) as refused:
+                fetch_url(Source("url", f"http://{name}:{listener.port}/"), POLICY)
+            assert refused.value.reason == "ssrf_refused"
+            assert not listener.connected()
+        checked += 1
+    if not checked:
+        pytest.skip("no name on this machine resolves to loopback only")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://192.168.1.1/",
+        "http://172.16.0.1/",
+        "http://100.64.0.1/",
+        "http://[fd00::1]/",
+        "http://[fe80::1]/",
+        "http://224.0.0.1/",
+        "http://255.255.255.255/",
+    ],
+)
+def test_private_reserved_and_metadata_addresses_are_refused_by_resolution_alone(url: str) -> None:
+    with pytest.raises(FetchError) as refused:
+        check_url(url, ())
+    assert refused.value.reason == "ssrf_refused"
+
+
+def test_a_name_resolving_to_public_and_private_addresses_is_refused() -> None:
+    guard = AddressGuard()
+    fake = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 80)) for a in ("8.8.8.8", "127.0.0.1")]
+    original = socket.getaddrinfo
+    socket.getaddrinfo = lambda *a, **k: fake  # type: ignore[assignment]
+    try:
+        with pytest.raises(FetchError):
+            guard.resolve("rebinding.example", 80)
+    finally:
+        socket.getaddrinfo = original
+
+
+def test_a_redirect_from_an_allowed_host_to_localhost_is_refused() -> None:
+    with Site("127.0.0.2") as site, Listener("127.0.0.1") as listener:
+        site.redirect("/r", f"http://localhost:{listener.port}/secret")
+        policy = FetchPolicy(**{**POLICY.__dict__, "allow": ("127.0.0.2",)})
+        with pytest.raises(FetchError) as refused:
+            fetch_url(Source("url", site.url("/r")), policy)
+        assert refused.value.reason == "ssrf_refused"
+        assert not listener.connected()
+
+
+# ---- size and decompression limits -----------------------------------------------------------
+
+
+@pytest.fixture
+def allowed() -> FetchPolicy:
+    return FetchPolicy(**{**POLICY.__dict__, "allow": ("127.0.0.1",)})
+
+
+def test_a_body_over_the_wire_cap_is_refused(allowed: FetchPolicy) -> None:
+    with Site() as site:
+        site.static("/big", b"<p>" + b"a" * 300_000 + b"</p>")
+        with pytest.raises(FetchError) as refused:
+            fetch_url(Source("url", site.url("/big")), allowed)
+        assert refused.value.reason == "too_large"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "gzip, gzip"])
+def test_compression_bombs_stop_at_the_decompressed_cap(
+    allowed: FetchPolicy, encoding: str
+) -> None:
+    payload = b"<p>" + b"\0" * 50_000_000
+    body = zlib.compress(payload, 9) if encoding == "deflate" else gzip.compress(payload, 9)
+    if encoding == "gzip, gzip":
+        body = gzip.compress(body, 9)
+    assert len(body) < allowed.max_bytes
+    with Site() as site:
+        site.static("/bomb", body, headers={"Content-Encoding": encoding})
+        started = time.monotonic()
+        with pytest.raises(FetchError) as refused:
+            fetch_url(Source("url", site.url("/bomb")), allowed)
+        assert refused.value.reason == "too_large"
+        assert time.monotonic() - started < 5
+
+
+def test_more_than_two_stacked_encodings_are_refused(allowed: FetchPolicy) -> None:
+    with Site() as site:
+        body = gzip.compress(gzip.compress(gzip.compress(b"<p>hi</p>")))
+        site.static("/stacked", body, headers={"Content-Encoding": "gzip, gzip, gzip"})
+        with pytest.raises(FetchError) as refused:
+            fetch_url(Source("url", site.url("/stacked")), allowed)
+        assert refused.value.reason == "unsupported_encoding"
+
+
+def test_a_file_over_the_file_cap_is_refused_without_reading_it(tmp_path: Path) -> None:
+    big = tmp_path / "big.html"
+    with big.open("wb") as fh:
+        fh.truncate(50_000_000)  # sparse: the cap must be checked before reading
+    with pytest.raises(SourceError) as refused:
+        read_file(Source("file", str(big)), 1_000_000)
+    assert refused.value.reason == "too_large"
+
+
+# ---- Redis in compose ---------------------------------------------------------------------------
+
+
+def _compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "compose.yaml").read_text())
+    return loaded
+
+
+def test_compose_redis_requires_a_password_from_the_environment() -> None:
+    redis_service = _compose()["services"]["redis"]
+    command = redis_service["command"]
+    args = command if isinstance(command, list) else str(command).split()
+    assert "--requirepass" in args
+    password = args[args.index("--requirepass") + 1]
+    assert password.startswith("${REDIS_PASSWORD") and password.endswith("}")
+    assert ":?" in password, "compose must refuse to start without REDIS_PASSWORD"
+
+
+def test_compose_redis_publishes_no_port() -> None:
+    redis_service = _compose()["services"]["redis"]
+    assert not redis_service.get("ports")
+    assert redis_service.get("network_mode") != "host"
+
+
+def test_compose_services_reach_redis_with_the_password() -> None:
+    services = _compose()["services"]
+    for name, service in services.items():
+        env = service.get("environment") or {}
+        url = env.get("REDIS_URL") if isinstance(env, dict) else None
+        if url is not None:
+            assert "${REDIS_PASSWORD" in url and "@redis:" in url, name
+
+
+# ---- refusing an open Redis -----------------------------------------------------------------
+
+
+def test_an_open_redis_on_a_network_address_is_refused() -> None:
+    address = own_address() or "192.0.2.2"
+    message = check_redis_url(f"redis://{address}:6379/0")
+    assert message is not None
+    assert "password" in message and "NEWSINGEST_ALLOW_INSECURE_REDIS" in message
+
+
+def test_a_name_resolving_to_a_network_address_is_refused_by_resolution_alone() -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    def resolve(host: str, port: int, **kwargs: Any) -> list[tuple[Any, ...]]:
+        calls.append((host, port))
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", port))]
+
+    assert check_redis_url("redis://redis.internal:6380/1", resolve=resolve) is not None
+    assert calls == [("redis.internal", 6380)]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:6379/0",
+        "redis://localhost:6379/0",
+        "redis://[::1]:6379/0",
+        "unix:///run/redis.sock",
+        "redis://:s3cret@10.1.2.3:6379/0",
+        "redis://user:s3cret@10.1.2.3:6379/0",
+        "rediss://:s3cret@10.1.2.3:6379/0",
+        "redis://10.1.2.3:6379/0?password=s3cret",
+    ],
+)
+def test_loopback_sockets_and_urls_with_a_password_are_accepted(url: str) -> None:
+    assert check_redis_url(url) is None
+
+
+def test_a_host_that_does_not_resolve_is_left_to_the_connection_error() -> None:
+    def resolve(*args: Any, **kwargs: Any) -> list[tuple[Any, ...]]:
+        raise socket.gaierror("no such name")
+
+    assert check_redis_url("redis://nowhere.invalid:6379/0", resolve=resolve) is None
+
+
+def _cli_checks_redis() -> bool:
+    return "check_redis_url" in (REPO / "service" / "cli.py").read_text()
+
+
+@pytest.mark.skipif(not _cli_checks_redis(), reason="service/cli.py does not check Redis yet")
+@pytest.mark.parametrize("command", [["worker", "--queue", "ingest"], ["beat"], ["run"]])
+def test_the_service_refuses_to_start_on_an_open_redis_unless_told_to(
+    settings_env: dict[str, str], command: list[str]
+) -> None:
+    address = own_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address")
+    # Nothing listens there: had the check connected first, it would fail differently.
+    env = dict(settings_env, REDIS_URL=f"redis://{address}:{free_port()}/0")
+    refused = run_cli(env, *command, timeout=60)
+    assert refused.returncode != 0
+    assert "without a password" in refused.stderr + refused.stdout
+
+
+# ---- logs ---------------------------------------------------------------------------------------
+
+
+def test_worker_logs_hold_neither_the_redis_password_nor_article_text(
+    tmp_path: Path, packages_dir: Path
+) -> None:
+    password = "pw-" + uuid.uuid4().hex
+    with EmbeddedRedis(tmp_path / "redis") as server:
+        client = redis.Redis.from_url(server.url)
+        client.config_set("requirepass", password)
+        url = f"redis://:{password}@127.0.0.1:{server.port}/0"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSINGEST_")}
+        env.update(
+            REDIS_URL=url,
+            NEWSINGEST_KEY_PREFIX="sec",
+            NEWSINGEST_DATA_DIR=str(tmp_path / "data"),
+            NEWSINGEST_PACKAGES_DIR=str(packages_dir),
+            NEWSINGEST_MODELS_DIR="",
+        )
+        authed = redis.Redis.from_url(url)
+        article = SEEDS / "002_7cd7f66acb43cbd0.txt"
+        missing = tmp_path / "missing.html"
+        worker = Worker(env, tmp_path / "worker.log").start()
+        try:
+            out = run_cli(env, "submit", str(article))
+            assert out.returncode == 0, out.stderr
+            subprocess.run(
+                [sys.executable, "-c",
+                 "import sys; from workers.app import app; app.send_task('newsingest.ingest', "
+                 "args=[{'kind': 'file', 'location': sys.argv[1]}], queue='ingest')",
+                 str(missing)],
+                cwd=REPO, env=env, check=True, timeout=60,
+            )  # fmt: skip
+            wait_for(lambda: authed.xlen("sec:documents") == 1, "the document")
+            wait_for(lambda: authed.xlen("sec:dead") == 1, "the dead letter")
+            wait_for(lambda: b'"stage": "publish"' in worker.log.read_bytes(), "the log line")
+        finally:
+            worker.stop()
+            authed.close()
+            client.close()
+    log = worker.log.read_text()
+    assert password not in log
+    assert password not in out.stdout + out.stderr
+    text = article.read_text(encoding="utf-8")
+    sentences = [s.strip() for s in text.replace("\n", " ").split(". ") if len(s.strip()) > 40]
+    assert sentences
+    leaked = [s for s in sentences if s[:60] in log]
+    assert not leaked, leaked
+
+
+def test_allow_insecure_redis_is_off_by_default_and_can_be_switched_on() -> None:
+    from service.settings import load_settings
+
+    assert load_settings({}).allow_insecure_redis is False
+    assert load_settings({"NEWSINGEST_ALLOW_INSECURE_REDIS": "true"}).allow_insecure_redis is True
