@@ -172,8 +172,10 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     url = resolve_redis_url(settings)
     os.environ["REDIS_URL"] = url
     get_settings.cache_clear()
+    from workers import outbox
     from workers.app import app
 
+    client = _client(settings)
     status = 0
     for item in args.inputs:
         try:
@@ -189,8 +191,8 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
         data = source.as_dict()
         if args.lang:
             data["language_hint"] = args.lang
-        result = app.send_task("newsingest.ingest", args=[data], queue="ingest")
-        _emit({"task_id": result.id, "source": data})
+        task_id = outbox.send(app, client, settings, "newsingest.ingest", [data], "ingest")
+        _emit({"task_id": task_id, "source": data})
     return status
 
 
@@ -265,9 +267,12 @@ def cmd_dead(args: argparse.Namespace, settings: Settings) -> int:
         if args.stream == "ingest":
             os.environ["REDIS_URL"] = resolve_redis_url(settings)
             get_settings.cache_clear()
+            from workers import outbox
             from workers.app import app
 
-            app.send_task("newsingest.ingest", args=[json.loads(fields["input"])], queue="ingest")
+            outbox.send(
+                app, client, settings, "newsingest.ingest", [json.loads(fields["input"])], "ingest"
+            )
         else:
             client.xadd(
                 settings.documents_stream,
@@ -289,20 +294,22 @@ def cmd_retranslate(args: argparse.Namespace, settings: Settings) -> int:
     url = resolve_redis_url(settings)
     os.environ["REDIS_URL"] = url
     get_settings.cache_clear()
+    from workers import outbox
     from workers.app import app
 
+    client = _client(settings)
     languages = {
         p.from_code for p in installed_packages(settings.packages_dir) if p.to_code == "en"
     }
     queued = skipped = 0
-    for doc in Store(_client(settings), settings).documents():
+    for doc in Store(client, settings).documents():
         if doc.get("translation", {}).get("status") != args.status:
             continue
         if doc["language"] not in languages:
             skipped += 1
             continue
         article = article_from_document(doc)
-        app.send_task("newsingest.translate", args=[article.as_dict()], queue="translate")
+        outbox.send(app, client, settings, "newsingest.translate", [article.as_dict()], "translate")
         queued += 1
         if args.limit and queued >= args.limit:
             break
@@ -529,10 +536,13 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     if not args.dry_run:
         os.environ["REDIS_URL"] = resolve_redis_url(settings)
         get_settings.cache_clear()
+        from workers import outbox
         from workers.app import app
 
+        client = _client(settings)
+
         def enqueue(source: Any) -> None:
-            app.send_task("newsingest.ingest", args=[source.as_dict()], queue="ingest")
+            outbox.send(app, client, settings, "newsingest.ingest", [source.as_dict()], "ingest")
 
     try:
         result = feeds.poll(

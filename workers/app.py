@@ -7,6 +7,7 @@ idempotent (see service/store.py), so running a task twice adds nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -21,6 +22,7 @@ from service.sources import configured_sources
 log = logging.getLogger("newsingest.workers")
 
 INGEST_QUEUE = "ingest"
+OUTBOX_TASKS = frozenset({"newsingest.ingest", "newsingest.translate"})
 TRANSLATE_QUEUE = "translate"
 
 
@@ -117,10 +119,20 @@ def _task_started(task_id: str | None = None, **_: object) -> None:
 
 
 @task_postrun.connect
-def _task_finished(**_: object) -> None:
+def _task_finished(
+    sender: Any = None, task_id: str | None = None, state: str | None = None, **_: object
+) -> None:
     from service.logs import current_task_id
 
     current_task_id.set(None)
+    # A final outcome (a document, a dead letter, or a failure the backstop dead-letters)
+    # clears the task's outbox record; a retry keeps it.
+    if state in ("SUCCESS", "FAILURE") and getattr(sender, "name", "") in OUTBOX_TASKS:
+        from . import outbox
+        from .tasks import store
+
+        with contextlib.suppress(Exception):
+            outbox.done(store().client, get_settings(), task_id)
 
 
 @task_failure.connect

@@ -29,6 +29,7 @@ from service.store import Store
 from service.tcache import TranslationCache
 from service.translate import TranslationResult
 
+from . import outbox
 from .app import INGEST_QUEUE, TRANSLATE_QUEUE, app
 
 log = logging.getLogger("newsingest.tasks")
@@ -190,7 +191,10 @@ def ingest(self: Task, source: dict[str, Any]) -> dict[str, Any]:
 
     try:
         if article.needs_translation:
-            translate.apply_async(args=[article.as_dict()], queue=TRANSLATE_QUEUE)
+            outbox.send(
+                app, store().client, get_settings(), "newsingest.translate",
+                [article.as_dict()], TRANSLATE_QUEUE,
+            )  # fmt: skip
             return {"status": "queued_for_translation"}
         return _publish(
             article,
@@ -244,7 +248,9 @@ def poll_source(self: Task, name: str) -> dict[str, Any]:
     payload["location"] = config.url
 
     def enqueue(source: Source) -> None:
-        ingest.apply_async(args=[source.as_dict()], queue=INGEST_QUEUE)
+        outbox.send(
+            app, store().client, settings, "newsingest.ingest", [source.as_dict()], INGEST_QUEUE
+        )
 
     try:
         result = feeds.poll(
@@ -277,4 +283,7 @@ def heartbeat() -> str:
     stats = stream_stats_for(client, settings)
     for warning in stats["backpressure"]:
         log.warning("backpressure: %s", warning)
+    resent = outbox.sweep(app, client, settings)
+    if resent:
+        log.warning("re-sent %d tasks that went missing in transit", resent)
     return now

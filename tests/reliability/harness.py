@@ -693,9 +693,14 @@ def celery_beat(env: dict[str, str], work: Path, log: Path) -> Proc:
 
 SUBMIT = """
 import json, sys
+import redis
+from service.settings import get_settings
+from workers import outbox
 from workers.app import app
+settings = get_settings()
+client = redis.Redis.from_url(settings.redis_url)
 for line in sys.stdin:
-    app.send_task("newsingest.ingest", args=[json.loads(line)], queue="ingest")
+    outbox.send(app, client, settings, "newsingest.ingest", [json.loads(line)], "ingest")
 """
 
 

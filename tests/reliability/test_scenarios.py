@@ -80,7 +80,8 @@ def run(
     *,
     chinese: int = 6,
     inputs: list[Input] | None = None,
-    beat: bool = False,
+    # Beat runs in production, and its heartbeat re-sends tasks lost in transit (outbox).
+    beat: bool = True,
     prepare: Callable[[Cluster], None] | None = None,
 ) -> Report:
     inputs = (

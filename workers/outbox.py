@@ -1,0 +1,68 @@
+"""An outbox for every ingest and translate task, so a message can never vanish in transit.
+
+The Redis broker moves a message from the queue to its "unacked" record in two steps; a
+worker killed between them loses the message without trace (kombu's Redis transport). So
+every task is first recorded in ``<prefix>:outbox`` (task id -> name, args, queue, time) and
+sent with that id; the record is removed only when the task reaches a final outcome (a
+document or a dead letter). Beat's heartbeat re-sends records older than the broker's
+visibility timeout. A re-sent task may run twice; publishing is idempotent, so that is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, cast
+
+import redis
+from celery import Celery
+from celery.utils import uuid
+
+from service.settings import Settings
+
+
+def outbox_key(settings: Settings) -> str:
+    return f"{settings.key_prefix}:outbox"
+
+
+def send(
+    app: Celery,
+    client: redis.Redis,
+    settings: Settings,
+    name: str,
+    args: list[Any],
+    queue: str,
+) -> str:
+    """Record, then send; returns the task id."""
+    task_id = str(uuid())
+    record = {"name": name, "args": args, "queue": queue, "at": time.time()}
+    client.hset(outbox_key(settings), task_id, json.dumps(record, ensure_ascii=False))
+    app.send_task(name, args=args, queue=queue, task_id=task_id)
+    return task_id
+
+
+def done(client: redis.Redis, settings: Settings, task_id: str | None) -> None:
+    """The task reached its final outcome: forget it."""
+    if task_id:
+        client.hdel(outbox_key(settings), task_id)
+
+
+def sweep(app: Celery, client: redis.Redis, settings: Settings, now: float | None = None) -> int:
+    """Re-send tasks recorded longer ago than the visibility timeout; returns how many."""
+    now = time.time() if now is None else now
+    older_than = now - settings.visibility_timeout
+    resent = 0
+    for task_id, raw in client.hscan_iter(outbox_key(settings), count=500):
+        record = json.loads(raw)
+        if float(record["at"]) > older_than:
+            continue
+        record["at"] = now
+        tid = task_id.decode() if isinstance(task_id, bytes) else str(task_id)
+        client.hset(outbox_key(settings), tid, json.dumps(record, ensure_ascii=False))
+        app.send_task(record["name"], args=record["args"], queue=record["queue"], task_id=tid)
+        resent += 1
+    return resent
+
+
+def pending(client: redis.Redis, settings: Settings) -> int:
+    return int(cast(int, client.hlen(outbox_key(settings))))
