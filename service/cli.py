@@ -577,6 +577,40 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# One short news-like sentence per source language, for `models verify`.
+CANARIES = {
+    "zh": "中国海关总署周二公布的数据显示，今年前七个月进出口总值同比增长百分之三。",
+    "ko": "정부는 22일 내년 경제성장률 전망치를 2.1%로 상향 조정했다고 밝혔다.",
+    "ja": "政府は22日、来年度の経済成長率の見通しを引き上げたと発表した。",
+}
+
+
+def _verify_packages(packages: list[Any], settings: Settings) -> int:
+    """Translate a canary sentence with each package: it loads, it answers, how fast."""
+    from .pipeline import make_engine
+
+    if not packages:
+        print(f"newsingest: no translation packages installed in {settings.packages_dir}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    engine = make_engine(settings)
+    status = 0
+    for pkg in packages:
+        canary = CANARIES.get(pkg.from_code, "The government raised its growth forecast.")
+        started = time.perf_counter()
+        try:
+            [out] = engine.translate_sentences(pkg.from_code, [canary])
+            ok = bool(out.strip()) and out.strip() != canary
+        except Exception as exc:  # noqa: BLE001 - a broken package is the answer
+            out, ok = f"{type(exc).__name__}: {exc}", False
+        seconds = time.perf_counter() - started
+        speed = round(len(canary) / seconds, 1)
+        _emit({**pkg.as_dict(), "ok": ok, "canary": canary, "output": out,
+               "seconds": round(seconds, 3), "chars_per_s": speed})  # fmt: skip
+        status |= 0 if ok else 1
+    return status
+
+
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from .models import install_from, installed_packages
 
@@ -589,6 +623,8 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         return 0
     packages = installed_packages(settings.packages_dir)
+    if args.models_cmd == "verify":
+        return _verify_packages(packages, settings)
     if not packages:
         print(
             f"newsingest: no translation packages installed in {settings.packages_dir}",
@@ -709,6 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list or install translation packages")
     msub = p.add_subparsers(dest="models_cmd", required=True)
     msub.add_parser("list")
+    msub.add_parser("verify", help="translate a canary sentence with each package")
     mi = msub.add_parser("install")
     mi.add_argument("path", help="an .argosmodel file or a directory of them")
     p.set_defaults(func=cmd_models)

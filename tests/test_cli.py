@@ -67,3 +67,15 @@ def test_models_list_shows_the_installed_package(settings_env: dict[str, str]) -
     assert out.returncode == 0, out.stderr
     [pkg] = [json.loads(line) for line in out.stdout.splitlines()]
     assert (pkg["from"], pkg["to"], pkg["version"]) == ("zh", "en", "1.9")
+
+
+def test_models_verify_translates_a_canary_with_each_package(
+    settings_env: dict[str, str],
+) -> None:
+    out = run_cli(settings_env, "models", "verify")
+    assert out.returncode == 0, out.stderr
+    [report] = [json.loads(line) for line in out.stdout.splitlines()]
+    assert report["ok"] is True and report["version"] == "1.9"
+    assert report["output"].isascii()
+    assert "3" in report["output"] and "import" in report["output"].lower()
+    assert report["chars_per_s"] > 0
