@@ -4,11 +4,14 @@ suite takes minutes of real processes. At the end it prints the report table."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .harness import HEADER, REPORTS
+from service.models import install_from
+
+from .harness import HEADER, MODELS, REPORTS, Servers
 
 HERE = Path(__file__).resolve().parent
 
@@ -42,3 +45,21 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             write(f"{report.scenario}: {note}")
         for problem in report.problems[:30]:
             write(f"{report.scenario}: PROBLEM {problem}")
+
+
+@pytest.fixture(scope="session")
+def packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real zh->en package, installed once for the suite."""
+    target = tmp_path_factory.mktemp("packages")
+    install_from(MODELS, target)
+    return target
+
+
+@pytest.fixture
+def servers() -> Iterator[Servers]:
+    """The loopback news, hostile and feed servers, fresh for each test."""
+    started = Servers.start()
+    try:
+        yield started
+    finally:
+        started.stop()

@@ -11,32 +11,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from service.models import install_from
-
-from .harness import MODELS, PREFIX, REPO, Cluster, Input, Servers, stall
+from .harness import PREFIX, REPO, Cluster, Input, Servers, stall
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("packages")
-    install_from(MODELS, target)
-    return target
-
-
-@pytest.fixture
-def servers() -> Iterator[Servers]:
-    started = Servers.start()
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def dead_letters(cluster: Cluster, count: int, timeout: float = 60) -> list[dict[str, str]]:

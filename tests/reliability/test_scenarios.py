@@ -9,15 +9,12 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from service.models import install_from
-
 from .harness import (
-    MODELS,
     PREFIX,
     REPORTS,
     Cluster,
@@ -37,22 +34,6 @@ pytestmark = pytest.mark.integration
 
 # How long a scenario waits for the moment to strike (work under way) before striking anyway.
 WAIT_FOR_MOMENT = 180
-
-
-@pytest.fixture(scope="session")
-def packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("packages")
-    install_from(MODELS, target)
-    return target
-
-
-@pytest.fixture
-def servers() -> Iterator[Servers]:
-    started = Servers.start()
-    try:
-        yield started
-    finally:
-        started.stop()
 
 
 def published(cluster: Cluster, language: str | None = None) -> int:
