@@ -728,6 +728,7 @@ class Cluster:
         self.beat = celery_beat(self.env, work, work / "beat.log")
         self.client = redis.Redis.from_url(self.redis.url)
         self.sampler = RssSampler(lambda: (self.ingest, self.translate, self.beat))
+        self.restarts: list[str] = []
 
     def start(self) -> Cluster:
         starters = [threading.Thread(target=p.start) for p in (self.ingest, self.translate)]
@@ -747,6 +748,17 @@ class Cluster:
             p.stop(30)
         self.client.close()
         self.redis.stop()
+
+    def supervise(self) -> None:
+        """Restart a service process that exited by itself, as compose's restart policy and
+        `newsingest run` do in production (Celery's consumer can die of an unrecoverable
+        kombu error while Redis is away); each restart is noted in the report."""
+        for proc in (self.ingest, self.translate, self.beat):
+            if proc.proc is not None and proc.proc.poll() is not None:
+                code = proc.proc.returncode
+                ready = b"beat: Starting" if proc is self.beat else b" ready."
+                proc.start(ready=ready)
+                self.restarts.append(f"{proc.name} exited by itself ({code}); restarted it")
 
     def restart_redis(self, down: float = 2.0) -> None:
         """kill -9 Redis and start it again on the same port and data directory."""
@@ -902,6 +914,7 @@ def wait_for_outcomes(
     deadline = time.monotonic() + timeout
     quiet_since: float | None = None
     while True:
+        cluster.supervise()
         outcomes = cluster.outcomes()
         if outcomes.accounted(inputs) and cluster.busy() == 0:
             quiet_since = quiet_since or time.monotonic()

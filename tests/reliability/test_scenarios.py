@@ -81,6 +81,7 @@ def run(
         strike(cluster, notes)
         outcomes, settled = wait_for_outcomes(cluster, inputs)
         seconds = time.monotonic() - started
+        notes.extend(cluster.restarts)
         if not settled:
             notes.append("did not settle: gave up waiting")
         report = account(name, inputs, outcomes, seconds, cluster.sampler.peak_mib)
