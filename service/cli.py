@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,18 @@ def refuse_insecure_redis(settings: Settings, url: str) -> None:
     problem = check_redis_url(url)
     if problem is not None:
         raise SystemExit(f"newsingest: {problem}")
+
+
+def stop_requested() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, for the long-running commands."""
+    event = threading.Event()
+
+    def _set(signum: int, _frame: object) -> None:
+        event.set()
+
+    signal.signal(signal.SIGTERM, _set)
+    signal.signal(signal.SIGINT, _set)
+    return event
 
 
 def _redis_url_file(settings: Settings) -> Path:
@@ -95,22 +108,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     }
     roles["beat"] = _celery_argv("beat", args, settings)
     procs: dict[str, subprocess.Popen[bytes]] = {}
-    stopping = False
-
-    def stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stopping = stop_requested()
     try:
         for role, cmd in roles.items():
             procs[role] = subprocess.Popen(cmd, env=env)
         print(f"newsingest: running {', '.join(roles)}; Ctrl-C or SIGTERM stops", flush=True)
-        while not stopping:
+        while not stopping.is_set():
             time.sleep(1)
             for role, proc in list(procs.items()):
-                if proc.poll() is not None and not stopping:
+                if proc.poll() is not None and not stopping.is_set():
                     print(
                         f"newsingest: {role} exited with {proc.returncode}; restarting", flush=True
                     )
@@ -381,16 +387,9 @@ def cmd_exporter(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.metrics_port
     start_http_server(port, addr=args.bind)
     print(f"newsingest: serving metrics on http://{args.bind}:{port}/metrics", flush=True)
-    stop = False
-
-    def _stop(signum: int, _frame: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    while not stop:
-        time.sleep(0.5)
+    stopping = stop_requested()
+    while not stopping.is_set():
+        stopping.wait(0.5)
     return 0
 
 
