@@ -300,13 +300,11 @@ def test_bytes_become_a_publishable_document_or_a_typed_error(
         "2024-01-01T00:00:00.000000Z",
     )
 
-    def run() -> str:
+    def run() -> bytes:
         article = _PIPELINE.ingest_fetched(fetched)
         ex = article.extracted
         doc = _PIPELINE.finish(article, TranslationResult("not_needed", ex.title, ex.paragraphs))
-        stored = doc.to_json_for_store()
-        stored.encode("utf-8")  # what redis-py does with it
-        return stored
+        return doc.to_json_for_store()  # the bytes the store sends to Redis
 
     outcome(run)
 
