@@ -10,6 +10,7 @@ compared through their English translation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -44,16 +45,20 @@ def stem(token: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased, stemmed content words without stopwords."""
-    out = []
-    for raw in _WORD.findall(text):
-        token = raw.lower().strip("'-")
-        if token.endswith("'s"):
-            token = token[:-2]
-        if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
-            token = token[:-1]
-        if len(token) >= 3 and token not in STOPWORDS:
-            out.append(stem(token))
-    return out
+    return [term for term in map(_term, _WORD.findall(text)) if term]
+
+
+@functools.lru_cache(maxsize=65536)
+def _term(raw: str) -> str:
+    """One token's content word, or "" for a stopword; cached, as news reuses its words."""
+    token = raw.lower().strip("'-")
+    if token.endswith("'s"):
+        token = token[:-2]
+    if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        token = token[:-1]
+    if len(token) >= 3 and token not in STOPWORDS:
+        return stem(token)
+    return ""
 
 
 def term_vector(title: str | None, text: str, top: int = 40) -> dict[str, float]:

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import redis
+from redis.exceptions import NoScriptError
 
 from .document import DUPLICATE_PLACEHOLDER, VERSION_PLACEHOLDER, Document
 from .fetch import utc_now
 from .settings import Settings
 from .similarity import simhash
-from .stories import StoryIndex, StoryPolicy
+from .stories import Annotation, StoryIndex, StoryPolicy
 
 # One publish, atomically. KEYS: doc hash, documents stream, content-hash index.
 # ARGV: doc json (with placeholders), revision, maxlen, doc id, time, version placeholder,
@@ -94,7 +95,7 @@ class Store:
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.client = client
         self.settings = settings
-        self._publish = client.register_script(PUBLISH_SCRIPT)
+        self._publish_sha = client.register_script(PUBLISH_SCRIPT).sha
         self._dead = client.register_script(DEAD_LETTER_SCRIPT)
         retention = settings.dedupe_retention_days * 86400
         self.stories = StoryIndex(
@@ -108,65 +109,83 @@ class Store:
             ),
         )
 
-    def annotate(self, doc: Document) -> tuple[Document, str]:
-        """Set story_id and fingerprint; return the near-duplicate candidate ('' if none)."""
+    def annotate(self, doc: Document) -> Annotation:
+        """Set story_id and fingerprint; the index writes wait for the publish."""
         english = doc.text_en if doc.text_en is not None else doc.text
         title = doc.title_en if doc.text_en is not None else doc.title
         if doc.fingerprint is None:
             doc.fingerprint = f"simhash:{simhash(english):016x}"
         fingerprint = int(doc.fingerprint.removeprefix("simhash:"), 16)
-        near = self.stories.near_duplicate(doc.id, fingerprint) or ""
-        doc.story_id = self.stories.assign(doc.id, title, english, _timestamp(doc))
-        return doc, near
+        note = self.stories.annotate(doc.id, title, english, _timestamp(doc), fingerprint)
+        doc.story_id = note.story_id
+        return note
 
     def publish(self, doc: Document, *, annotate: bool = True) -> Published:
         """Store the document and append it to the stream, once per revision."""
-        near = ""
-        if annotate:
-            doc, near = self.annotate(doc)
-        return self._run_publish(self._publish, doc, near)
+        return self.publish_many([doc], annotate=annotate)[0]
 
     def publish_many(self, docs: list[Document], *, annotate: bool = True) -> list[Published]:
-        """Publish several documents in one round trip; each is still its own atomic script."""
+        """Publish several documents in one round trip; each is still its own atomic script.
+
+        The story and near-duplicate index writes travel in the same pipeline, before each
+        document's script: the index never names a document that Redis has not been sent.
+        Annotated documents go one pipeline each, so that each sees the ones before it.
+        """
+        if annotate and len(docs) > 1:
+            return [self.publish_many([doc])[0] for doc in docs]
         pipe = self.client.pipeline(transaction=False)
-        script = pipe.register_script(PUBLISH_SCRIPT)
+        positions, nears = [], []
         for doc in docs:
             near = ""
             if annotate:
-                doc, near = self.annotate(doc)
-            self._run_publish(script, doc, near, pipelined=True)
-        return [Published(bool(int(a)), _text(sid), int(v)) for a, sid, v in pipe.execute()]
+                note = self.annotate(doc)
+                self.stories.record(pipe, note)
+                near = note.near_duplicate or ""
+            positions.append(len(pipe))
+            nears.append(near)
+            self._queue_publish(pipe, doc, near)
+        # EVALSHA without redis-py's SCRIPT EXISTS check before every pipeline: the script
+        # is loaded only when Redis says it lacks it (a restarted or new server).
+        results = pipe.execute(raise_on_error=False)
+        missing = [i for i, at in enumerate(positions) if isinstance(results[at], NoScriptError)]
+        if missing:
+            self.client.script_load(PUBLISH_SCRIPT)
+            again = self.client.pipeline(transaction=False)
+            for i in missing:
+                self._queue_publish(again, docs[i], nears[i])
+            for i, result in zip(missing, again.execute(raise_on_error=False), strict=True):
+                results[positions[i]] = result
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        out = []
+        for position in positions:
+            added, sid, version = results[position]
+            out.append(Published(bool(int(added)), _text(sid), int(version)))
+        return out
 
-    def _run_publish(
-        self, script: Any, doc: Document, near: str, *, pipelined: bool = False
-    ) -> Published:
+    def _queue_publish(self, pipe: Any, doc: Document, near: str) -> None:
         age = self.settings.stream_max_age_days
         minid = f"{int((time.time() - age * 86400) * 1000)}-0" if age > 0 else ""
         outcome = doc.translation
         revision = f"{doc.content_hash}|{outcome.get('status')}|{outcome.get('model')}"
-        result = script(
-            keys=[
-                self.settings.document_key(doc.id),
-                self.settings.documents_stream,
-                f"{self.settings.key_prefix}:hash:{doc.content_hash}",
-            ],
-            args=[
-                doc.to_json_for_store(),
-                revision,
-                self.settings.stream_maxlen,
-                doc.id,
-                utc_now(),
-                VERSION_PLACEHOLDER,
-                DUPLICATE_PLACEHOLDER,
-                near,
-                minid,
-                self.settings.dedupe_retention_days * 86400,
-            ],
+        pipe.evalsha(
+            self._publish_sha,
+            3,
+            self.settings.document_key(doc.id),
+            self.settings.documents_stream,
+            f"{self.settings.key_prefix}:hash:{doc.content_hash}",
+            doc.to_json_for_store(),
+            revision,
+            self.settings.stream_maxlen,
+            doc.id,
+            utc_now(),
+            VERSION_PLACEHOLDER,
+            DUPLICATE_PLACEHOLDER,
+            near,
+            minid,
+            self.settings.dedupe_retention_days * 86400,
         )
-        if pipelined:
-            return Published(False, "", 0)
-        added, sid, version = result
-        return Published(bool(int(added)), _text(sid), int(version))
 
     def times_seen(self, doc_id: str) -> int:
         """How many publish attempts reached Redis for this id, duplicates included."""

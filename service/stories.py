@@ -37,7 +37,24 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+@dataclass(frozen=True)
+class Annotation:
+    """What the index says of one document, and what publishing it will record."""
+
+    doc_id: str
+    story_id: str
+    near_duplicate: str | None
+    fingerprint: int
+    vector: dict[str, float]
+    at: float
+    known: bool
+
+
 class StoryIndex:
+    """Reads for a document in one round trip (two with candidates to score); its writes go
+    into the caller's pipeline, next to the publish script, so that a publish costs three
+    round trips whatever the index holds."""
+
     def __init__(self, client: redis.Redis, prefix: str, policy: StoryPolicy) -> None:
         self.client = client
         self.prefix = prefix
@@ -49,35 +66,58 @@ class StoryIndex:
     def _term_key(self, term: str) -> str:
         return f"{self.prefix}:story:term:{term}"
 
-    def assign(self, doc_id: str, title: str | None, text: str, at: float) -> str:
-        """The story id for a document: the id of the first similar document in the window."""
-        known = cast(bytes | None, self.client.get(self._vec_key(doc_id)))
-        if known is not None:
-            return str(json.loads(known)["story"])
-        vector = term_vector(title, text)
-        story = doc_id
-        if vector:
-            story = self._best_story(doc_id, vector, at) or doc_id
-        index_terms = sorted(vector, key=lambda t: -vector[t])[:_INDEX_TERMS]
-        ttl = self.policy.retention_seconds
-        pipe = self.client.pipeline(transaction=False)
-        pipe.set(self._vec_key(doc_id), json.dumps({"story": story, "v": vector, "at": at}), ex=ttl)
-        for term in index_terms:
-            pipe.zadd(self._term_key(term), {doc_id: at})
-            pipe.expire(self._term_key(term), ttl)
-        pipe.execute()
-        return story
+    def _band_keys(self, fingerprint: int) -> list[str]:
+        mask = (1 << _BAND_BITS) - 1
+        bands = [(fingerprint >> (i * _BAND_BITS)) & mask for i in range(_BANDS)]
+        return [f"{self.prefix}:simhash:{i}:{band:04x}" for i, band in enumerate(bands)]
 
-    def _best_story(self, doc_id: str, vector: dict[str, float], at: float) -> str | None:
+    def annotate(
+        self, doc_id: str, title: str | None, text: str, at: float, fingerprint: int
+    ) -> Annotation:
+        """The story id (the first similar document in the window) and near-duplicate."""
+        vector = term_vector(title, text)
+        terms = _top_terms(vector)
         window = self.policy.window_seconds
-        terms = sorted(vector, key=lambda t: -vector[t])[:_INDEX_TERMS]
+        bands = self._band_keys(fingerprint)
         pipe = self.client.pipeline(transaction=False)
+        pipe.get(self._vec_key(doc_id))
+        for key in bands:
+            pipe.zrange(key, 0, _BUCKET_RECENT - 1)
         for term in terms:
             pipe.zrevrangebyscore(
                 self._term_key(term), at + window, at - window, start=0, num=_CANDIDATES_PER_TERM
             )
+        replies = pipe.execute()
+        known, members = replies[0], replies[1 : 1 + _BANDS]
+        near = self._near_duplicate(doc_id, fingerprint, members)
+        if known is not None:
+            story = str(json.loads(known)["story"])
+        else:
+            story = self._best_story(doc_id, vector, replies[1 + _BANDS :]) or doc_id
+        return Annotation(doc_id, story, near, fingerprint, vector, at, known is not None)
+
+    def record(self, pipe: Any, note: Annotation) -> None:
+        """Queue the index writes for an annotated document on ``pipe``."""
+        ttl = self.policy.retention_seconds
+        for key in self._band_keys(note.fingerprint):
+            # Scored by first sighting: the oldest members come first and are kept.
+            pipe.zadd(key, {f"{note.doc_id}:{note.fingerprint:016x}": time.time()}, nx=True)
+            pipe.expire(key, ttl)
+        if note.known:
+            return
+        payload = json.dumps({"story": note.story_id, "v": note.vector, "at": note.at})
+        pipe.set(self._vec_key(note.doc_id), payload, ex=ttl)
+        for term in _top_terms(note.vector):
+            pipe.zadd(self._term_key(term), {note.doc_id: note.at})
+            pipe.expire(self._term_key(term), ttl)
+
+    def _best_story(
+        self, doc_id: str, vector: dict[str, float], term_members: list[list[bytes]]
+    ) -> str | None:
+        if not vector:
+            return None
         overlap: Counter[str] = Counter()
-        for members in pipe.execute():
+        for members in term_members:
             overlap.update(_text(m) for m in members)
         overlap.pop(doc_id, None)
         # Only documents sharing at least two of the top terms can reach the threshold in
@@ -99,31 +139,24 @@ class StoryIndex:
                     best = key
         return best[2] if best else None
 
-    def near_duplicate(self, doc_id: str, fingerprint: int) -> str | None:
-        """An earlier document within the SimHash distance, and remember this one.
+    def _near_duplicate(
+        self, doc_id: str, fingerprint: int, bucket_members: list[list[bytes]]
+    ) -> str | None:
+        """An earlier document within the SimHash distance among the band buckets' members.
 
         Buckets keep their oldest members, so the match is the first sighting of the text.
         """
-        bands = [(fingerprint >> (i * _BAND_BITS)) & ((1 << _BAND_BITS) - 1) for i in range(_BANDS)]
-        keys = [f"{self.prefix}:simhash:{i}:{band:04x}" for i, band in enumerate(bands)]
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.zrange(key, 0, _BUCKET_RECENT - 1)
         found: set[str] = set()
-        for members in pipe.execute():
+        for members in bucket_members:
             found |= {_text(m) for m in members}
-        match: str | None = None
         for member in sorted(found):  # deterministic among equal candidates
             other_id, _, other_fp = member.partition(":")
             if other_id == doc_id:
                 continue
             if hamming(int(other_fp, 16), fingerprint) <= self.policy.near_dup_distance:
-                match = other_id
-                break
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            # Scored by first sighting: the oldest members come first and are kept.
-            pipe.zadd(key, {f"{doc_id}:{fingerprint:016x}": time.time()}, nx=True)
-            pipe.expire(key, self.policy.retention_seconds)
-        pipe.execute()
-        return match
+                return other_id
+        return None
+
+
+def _top_terms(vector: dict[str, float]) -> list[str]:
+    return sorted(vector, key=lambda t: -vector[t])[:_INDEX_TERMS]

@@ -130,3 +130,27 @@ def test_a_task_dead_letters_once_however_often_it_runs(
             task_id="same-task",
         )
     assert redis_client.xlen(settings.dead_stream) == 1
+
+
+def test_publishing_after_redis_lost_its_scripts_loads_the_script_again(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """A restarted server has no scripts: the publish loads it on NOSCRIPT, once."""
+    store = Store(redis_client, settings)
+    first = store.publish(make_doc())
+    redis_client.script_flush()
+    second = store.publish(make_doc(url="https://news.example.com/a/2"))
+    assert first.added and second.added
+    assert redis_client.xlen(settings.documents_stream) == 2
+
+
+def test_a_batch_of_annotated_documents_sees_its_own_earlier_members(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    store = Store(redis_client, settings)
+    text = "Parliament passed the budget after a long night of debate. " * 20
+    first, copy = make_doc(text=text), make_doc(text=text + " Updated.", url="https://b.example/x")
+    store.publish_many([first, copy])
+    stored = store.get(copy.id)
+    assert stored is not None
+    assert stored["duplicate_of"] == first.id and stored["story_id"] == first.id
