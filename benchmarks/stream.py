@@ -1,14 +1,17 @@
 """Publish and consume throughput of the document stream, with real document sizes.
 
-Starts its own embedded Redis, builds documents from the seeds and corpus pages (no
-translation), replicates them under distinct URLs, and measures:
-  - publish, one atomic script per document (what a worker does), without and with
-    story/duplicate annotation;
-  - publish pipelined, 100 documents per round trip;
+Starts its own embedded Redis (AOF on, appendfsync everysec, as `newsingest run` does), builds
+documents from the seeds and corpus pages (no translation), replicates them under distinct
+URLs, and measures, each over ``--rounds`` rounds (the median is printed):
+  - the baseline, in the same run: a bare pipelined XADD of the same document bytes, with no
+    store hash, no duplicate check and no version (what Redis does at the least);
+  - publish, one call per document (a worker's call), without and with story/duplicate
+    annotation (the worker's real path);
+  - publish pipelined, 100 documents per round trip, in one and in two processes;
   - consume with 1 and with 4 consumer processes in one group (read, parse JSON, ack).
-Prints documents/s for each, and the ratio of each to the one-script-per-document baseline.
+Prints documents/s, the ratio to the baseline, and Redis's own time per publish script.
 
-    .venv/bin/python benchmarks/stream.py [--docs 20000]
+    .venv/bin/python benchmarks/stream.py [--docs 20000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ import argparse
 import dataclasses
 import json
 import multiprocessing as mp
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import redis
 
@@ -112,9 +118,27 @@ def consume(url: str, stream: str, consumers: int, total: int) -> float:
     return total / (time.perf_counter() - started)
 
 
+def bare_xadd(client: redis.Redis, stream: str, docs: list[Document]) -> float:
+    """The baseline: the same bytes appended with plain XADD, 100 per round trip."""
+    started = time.perf_counter()
+    for i in range(0, len(docs), 100):
+        pipe = client.pipeline(transaction=False)
+        for doc in docs[i : i + 100]:
+            pipe.xadd(stream, {"id": doc.id, "version": 1, "doc": doc.to_json_bytes()})
+        pipe.execute()
+    return len(docs) / (time.perf_counter() - started)
+
+
+def timed(docs: list[Document], work: Callable[[list[Document]], object]) -> float:
+    started = time.perf_counter()
+    work(docs)
+    return len(docs) / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp) / "redis") as server:
         env = {"NEWSINGEST_DATA_DIR": tmp, "REDIS_URL": server.url,
@@ -123,40 +147,54 @@ def main() -> None:
         client = redis.Redis.from_url(server.url)
         store = Store(client, settings)
         docs = real_documents(settings)
-        sizes = sorted(len(d.to_json()) for d in docs)
+        sizes = sorted(len(d.to_json_bytes()) for d in docs)
+        n, n_single = args.docs, min(args.docs, 5000)
         print(f"{len(docs)} real documents, JSON size median {sizes[len(sizes) // 2]} B, "
-              f"max {sizes[-1]} B; {args.docs} documents per measurement")  # fmt: skip
+              f"max {sizes[-1]} B; {n} documents per measurement ({n_single} one call "
+              f"per document), median of {args.rounds} rounds")  # fmt: skip
 
-        results: dict[str, float] = {}
-        batch = replicate(docs, args.docs, "single")
-        t = time.perf_counter()
-        for doc in batch:
-            store.publish(doc, annotate=False)
-        results["publish, 1 script per doc"] = args.docs / (time.perf_counter() - t)
+        def one_by_one(annotate: bool) -> Callable[[list[Document]], object]:
+            return lambda batch: [store.publish(doc, annotate=annotate) for doc in batch]
 
-        batch = replicate(docs, args.docs, "piped")
-        t = time.perf_counter()
-        for i in range(0, len(batch), 100):
-            store.publish_many(batch[i : i + 100], annotate=False)
-        results["publish, pipelined x100"] = args.docs / (time.perf_counter() - t)
+        def pipelined(batch: list[Document]) -> None:
+            for i in range(0, len(batch), 100):
+                store.publish_many(batch[i : i + 100], annotate=False)
 
-        batch = replicate(docs, args.docs, "parallel")
-        results["publish, 2 processes pipelined"] = publish_parallel(server.url, env, batch, 2)
+        runs: dict[str, list[float]] = {}
+        script_us: list[float] = []
 
-        n_annot = min(args.docs, 3000)
-        batch = replicate(docs, n_annot, "annot")
-        t = time.perf_counter()
-        for doc in batch:
-            store.publish(doc)
-        results["publish + story/dup annotation"] = n_annot / (time.perf_counter() - t)
+        def measure(name: str, rate: float) -> None:
+            runs.setdefault(name, []).append(rate)
 
-        total = int(client.xlen(settings.documents_stream))
-        results["consume, 1 consumer"] = consume(server.url, settings.documents_stream, 1, total)
-        results["consume, 4 consumers"] = consume(server.url, settings.documents_stream, 4, total)
+        for r in range(args.rounds):
+            scratch = f"{settings.key_prefix}:bench:bare"
+            measure("baseline: bare XADD, pipelined x100",
+                    bare_xadd(client, scratch, replicate(docs, n, f"bare{r}")))  # fmt: skip
+            client.delete(scratch)
+            client.config_resetstat()
+            measure("publish, pipelined x100", timed(replicate(docs, n, f"piped{r}"), pipelined))
+            stats = cast(dict[str, Any], client.info("commandstats")).get("cmdstat_evalsha", {})
+            script_us.append(float(stats.get("usec_per_call", 0.0)))
+            parallel = replicate(docs, n, f"par{r}")
+            measure("publish, 2 processes pipelined x100",
+                    publish_parallel(server.url, env, parallel, 2))  # fmt: skip
+            measure("publish, 1 call per doc",
+                    timed(replicate(docs, n_single, f"one{r}"), one_by_one(False)))  # fmt: skip
+            measure("publish, 1 call per doc, annotated",
+                    timed(replicate(docs, n_single, f"annot{r}"), one_by_one(True)))  # fmt: skip
+            total = int(cast(int, client.xlen(settings.documents_stream)))
+            measure("consume, 1 consumer", consume(server.url, settings.documents_stream, 1, total))
+            measure("consume, 4 consumers",
+                    consume(server.url, settings.documents_stream, 4, total))  # fmt: skip
 
-        base = results["publish, 1 script per doc"]
-        for name, rate in results.items():
-            print(f"{name:34s} {rate:9.0f} docs/s   x{rate / base:5.2f} vs 1-script publish")
+        base = statistics.median(runs["baseline: bare XADD, pipelined x100"])
+        for name, rates in runs.items():
+            rate = statistics.median(rates)
+            print(f"{name:38s} {rate:8.0f} docs/s   x{rate / base:5.2f} vs bare XADD   "
+                  f"(rounds: {', '.join(f'{x:.0f}' for x in rates)})")  # fmt: skip
+        per_call = statistics.median(script_us)
+        print(f"Redis time per publish script: {per_call:.1f} us "
+              f"(a capacity of {1e6 / per_call:.0f} docs/s for the server itself)")  # fmt: skip
 
 
 if __name__ == "__main__":
