@@ -147,3 +147,42 @@ def test_english_corpus_sentences_reach_99_percent() -> None:
     rows = _texts("en", "sentence") + _texts("en", "short_sentence")
     correct = sum(detect(text).language == "en" for text in rows)
     assert correct / len(rows) >= 0.99
+
+
+@pytest.mark.parametrize(
+    "word", ["gender", "keeping", "january", "taken", "request", "steel", "magic", "jeremy"]
+)
+def test_common_english_word_that_langdetect_misreads_is_en(word: str) -> None:
+    assert detect(word).language == "en"
+
+
+@pytest.mark.parametrize(
+    ("word", "language"),
+    [
+        ("Straße", "de"),
+        ("Bundesregierung", "de"),
+        ("aujourd'hui", "fr"),
+        ("mañana", "es"),
+        ("gezellig", "nl"),
+        ("città", "it"),
+    ],
+)
+def test_non_english_single_word_keeps_its_language(word: str, language: str) -> None:
+    assert detect(word).language == language
+
+
+@pytest.mark.parametrize(
+    "word", ["Montag", "lundi", "febrero", "ciao", "Januar", "hola", "zaterdag"]
+)
+def test_unaccented_word_more_common_in_another_language_is_not_en(word: str) -> None:
+    assert detect(word).language != "en"
+
+
+def test_short_english_sentence_is_en() -> None:
+    assert detect("I love lasagna.").language == "en"
+
+
+def test_word_prior_decisions_are_repeatable() -> None:
+    words = ["taken", "steel", "Montag", "gezellig", "I love lasagna."]
+    first = [detect(word) for word in words]
+    assert [detect(word) for word in reversed(words)] == first[::-1]
