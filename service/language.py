@@ -54,8 +54,12 @@ _WORD_PRIOR_MAX_WORDS = 8
 # hundred million words, the floor of wordfreq's large lists, so any listed word.
 _EN_MIN_ZIPF = 1.0
 # English is the feed's main Latin-script language: its words may be this much rarer (in
-# zipf, log10) than in another language and still be read as English.
+# zipf, log10) than in the languages langdetect proposes and still be read as English...
 _EN_PRIOR_ZIPF = 1.0
+# ...and this much rarer than in any other Latin-script language with a word list.
+_EN_PRIOR_ZIPF_ANY = 2.0
+# langdetect's proposals: the languages it gives at least this probability.
+_PROPOSED_MIN_PROB = 0.05
 _PRIOR_CONFIDENCE = 0.5
 # The other Latin-script languages langdetect knows, under wordfreq's names where they differ.
 _OTHER_LATIN_LANGUAGES = (
@@ -63,6 +67,10 @@ _OTHER_LATIN_LANGUAGES = (
     *("no", "pl", "pt", "ro", "sk", "sl", "sv", "tl", "tr", "vi"),
 )
 _WORDFREQ_NAMES = {"hr": "sh", "no": "nb", "tl": "fil"}
+_LANGDETECT_CODES = {name: code for code, name in _WORDFREQ_NAMES.items()}
+# A language whose word list makes the words this much more common (zipf, log10) than in
+# langdetect's pick replaces the pick (Montag: it -> de).
+_RELABEL_ZIPF = 1.0
 _DIGIT = re.compile(r"\d")
 
 # URLs and e-mail addresses are not written in any language.
@@ -242,26 +250,34 @@ def _confidence(share: float) -> float:
 
 
 class _Lexicon:
-    """English words with how common each is in English and at most in another language.
+    """English words with how common each is in English and in other Latin-script languages.
 
-    Frequencies are zipf values times 100 (zipf: log10 of uses per billion words). The words
-    are kept sorted in one UTF-8 string with arrays beside it: about 6 MB, where a dict of
-    the 321k words takes over 30.
+    English frequencies are zipf values times 100 (zipf: log10 of uses per billion words),
+    the highest elsewhere too; per language they are kept times 10 in a byte. The words are
+    kept sorted in one UTF-8 string with arrays beside it: about 14 MB, where a dict of the
+    321k words takes over 30.
     """
 
-    def __init__(self, english: list[list[str]], others: Iterable[list[list[str]]]) -> None:
+    def __init__(
+        self, english: list[list[str]], others: Iterable[tuple[str, list[list[str]]]]
+    ) -> None:
         words = [word for bucket in english for word in bucket]
         zipf = {word: 900 - i for i, bucket in enumerate(english) for word in bucket}
         words.sort()
         self._english = array("H", (zipf[word] for word in words))
         position = {word: i for i, word in enumerate(words)}
         self._other = array("H", bytes(2 * len(words)))
-        for buckets in others:
+        self._per_language: dict[str, array[int]] = {}
+        for language, buckets in others:
+            table = array("B", bytes(len(words)))
             for i, bucket in enumerate(buckets):
                 for word in bucket:
                     index = position.get(word)
-                    if index is not None and 900 - i > self._other[index]:
-                        self._other[index] = 900 - i
+                    if index is None:
+                        continue
+                    table[index] = max(table[index], round((900 - i) / 10))
+                    self._other[index] = max(self._other[index], 900 - i)
+            self._per_language[language] = table
         encoded = [word.encode() for word in words]
         self._text = b"\n".join(encoded)
         self._starts = array("I", [0])
@@ -274,13 +290,28 @@ class _Lexicon:
     def __getitem__(self, index: int) -> bytes:
         return self._text[self._starts[index] : self._starts[index + 1] - 1]
 
-    def zipf(self, word: str) -> tuple[float, float]:
-        """The word's zipf frequency in English and its highest in another language."""
+    def index(self, word: str) -> int | None:
         key = word.encode()
         index = bisect.bisect_left(self, key)
-        if index < len(self) and self[index] == key:
-            return self._english[index] / 100, self._other[index] / 100
-        return 0.0, 0.0
+        return index if index < len(self) and self[index] == key else None
+
+    def zipf(self, word: str) -> tuple[float, float]:
+        """The word's zipf frequency in English and its highest in another language."""
+        index = self.index(word)
+        if index is None:
+            return 0.0, 0.0
+        return self._english[index] / 100, self._other[index] / 100
+
+    def zipf_by_language(self, word: str) -> dict[str, float]:
+        """The word's zipf frequency in each other language that uses it (langdetect codes)."""
+        index = self.index(word)
+        if index is None:
+            return {}
+        return {
+            _LANGDETECT_CODES.get(name, name): table[index] / 10
+            for name, table in self._per_language.items()
+            if table[index]
+        }
 
 
 _lexicon: _Lexicon | None = None
@@ -303,7 +334,7 @@ def _english_lexicon() -> _Lexicon:
                 names = [_WORDFREQ_NAMES.get(lang, lang) for lang in _OTHER_LATIN_LANGUAGES]
                 _lexicon = _Lexicon(
                     wordfreq.read_cBpack(wordfreq.available_languages("large")["en"]),
-                    (wordfreq.read_cBpack(small[name]) for name in names if name in small),
+                    ((name, wordfreq.read_cBpack(small[name])) for name in names if name in small),
                 )
     return _lexicon
 
@@ -316,9 +347,10 @@ def _with_word_prior(
     On one to three words langdetect's character n-grams name look-alike languages
     (taken -> fi, steel -> af, january -> id), while how often each word is used in each
     language tells them apart. English wins when the words are English words and, on
-    average, at least as common in English as in any other Latin-script language with a
-    word list, give or take the feed's English prior. An accent is evidence against English,
-    so only text with ASCII letters is eligible; longer text and documents keep langdetect's
+    average, at least as common in English as in the languages langdetect proposes, give or
+    take the feed's English prior, and not far rarer than in any other Latin-script language
+    with a word list (fonts -> fr is English). An accent is evidence against English, so
+    only text with ASCII letters is eligible; longer text and documents keep langdetect's
     answer, and so do words that are more common elsewhere (Montag, ciao, hola).
     """
     language, prob = ranked[0]
@@ -330,15 +362,23 @@ def _with_word_prior(
     if not words or len(words) > _WORD_PRIOR_MAX_WORDS:
         return language, prob
     lexicon = _english_lexicon()
-    english = other = 0.0
+    english = 0.0
+    others: dict[str, float] = {}
     for word in words:
-        in_english, elsewhere = lexicon.zipf(word)
+        in_english, _ = lexicon.zipf(word)
         if in_english < _EN_MIN_ZIPF:  # other languages are only known for English words
             return language, prob
         english += in_english / len(words)
-        other += elsewhere / len(words)
-    if english + _EN_PRIOR_ZIPF >= other:
+        for other, zipf in lexicon.zipf_by_language(word).items():
+            others[other] = others.get(other, 0.0) + zipf / len(words)
+    proposed = max((others.get(lang, 0.0) for lang, p in ranked if p >= _PROPOSED_MIN_PROB),
+                   default=0.0)  # fmt: skip
+    best = max(others, key=lambda lang: others[lang], default=language)
+    anywhere = others.get(best, 0.0)
+    if english + _EN_PRIOR_ZIPF >= proposed and english + _EN_PRIOR_ZIPF_ANY >= anywhere:
         return "en", _PRIOR_CONFIDENCE
+    if anywhere >= others.get(language, 0.0) + _RELABEL_ZIPF:
+        return best, _PRIOR_CONFIDENCE
     return language, prob
 
 

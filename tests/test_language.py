@@ -150,7 +150,19 @@ def test_english_corpus_sentences_reach_99_percent() -> None:
 
 
 @pytest.mark.parametrize(
-    "word", ["gender", "keeping", "january", "taken", "request", "steel", "magic", "jeremy"]
+    "word",
+    [
+        "gender",
+        "keeping",
+        "january",
+        "taken",
+        "request",
+        "steel",
+        "magic",
+        "jeremy",
+        "fonts",
+        "dialog",
+    ],
 )
 def test_common_english_word_that_langdetect_misreads_is_en(word: str) -> None:
     assert detect(word).language == "en"
@@ -186,3 +198,14 @@ def test_word_prior_decisions_are_repeatable() -> None:
     words = ["taken", "steel", "Montag", "gezellig", "I love lasagna."]
     first = [detect(word) for word in words]
     assert [detect(word) for word in reversed(words)] == first[::-1]
+
+
+@pytest.mark.parametrize(
+    ("word", "language"),
+    [("Montag", "de"), ("lundi", "fr"), ("hola", "es"), ("ciao", "it"), ("gracias", "es")],
+)
+def test_word_lists_correct_langdetects_pick_for_a_common_foreign_word(
+    word: str, language: str
+) -> None:
+    """langdetect reads these as it, ro, cy, pt; how often each word is used decides."""
+    assert detect(word).language == language
