@@ -253,10 +253,9 @@ def _confidence(share: float) -> float:
 class _Lexicon:
     """English words with how common each is in English and in other Latin-script languages.
 
-    English frequencies are zipf values times 100 (zipf: log10 of uses per billion words),
-    the highest elsewhere too; per language they are kept times 10 in a byte. The words are
-    kept sorted in one UTF-8 string with arrays beside it: about 14 MB, where a dict of the
-    321k words takes over 30.
+    English frequencies are zipf values times 100 (zipf: log10 of uses per billion words);
+    per language they are kept times 10 in a byte. The words are kept sorted in one UTF-8
+    string with arrays beside it: about 14 MB, where a dict of the 321k words takes over 30.
     """
 
     def __init__(
@@ -267,18 +266,15 @@ class _Lexicon:
         words.sort()
         self._english = array("H", (zipf[word] for word in words))
         position = {word: i for i, word in enumerate(words)}
-        self._other = array("H", bytes(2 * len(words)))
         self._per_language: dict[str, array[int]] = {}
         for language, buckets in others:
             table = array("B", bytes(len(words)))
             for i, bucket in enumerate(buckets):
                 for word in bucket:
                     index = position.get(word)
-                    if index is None:
-                        continue
-                    table[index] = max(table[index], round((900 - i) / 10))
-                    self._other[index] = max(self._other[index], 900 - i)
-            self._per_language[language] = table
+                    if index is not None:
+                        table[index] = max(table[index], round((900 - i) / 10))
+            self._per_language[_LANGDETECT_CODES.get(language, language)] = table
         encoded = [word.encode() for word in words]
         self._text = b"\n".join(encoded)
         self._starts = array("I", [0])
@@ -291,28 +287,15 @@ class _Lexicon:
     def __getitem__(self, index: int) -> bytes:
         return self._text[self._starts[index] : self._starts[index + 1] - 1]
 
-    def index(self, word: str) -> int | None:
+    def zipf(self, word: str) -> tuple[float, dict[str, float]]:
+        """The word's zipf frequency in English, and in each other language that uses it
+        (langdetect codes); (0, {}) for a word English does not have."""
         key = word.encode()
         index = bisect.bisect_left(self, key)
-        return index if index < len(self) and self[index] == key else None
-
-    def zipf(self, word: str) -> tuple[float, float]:
-        """The word's zipf frequency in English and its highest in another language."""
-        index = self.index(word)
-        if index is None:
-            return 0.0, 0.0
-        return self._english[index] / 100, self._other[index] / 100
-
-    def zipf_by_language(self, word: str) -> dict[str, float]:
-        """The word's zipf frequency in each other language that uses it (langdetect codes)."""
-        index = self.index(word)
-        if index is None:
-            return {}
-        return {
-            _LANGDETECT_CODES.get(name, name): table[index] / 10
-            for name, table in self._per_language.items()
-            if table[index]
-        }
+        if index == len(self) or self[index] != key:
+            return 0.0, {}
+        others = {lang: t[index] / 10 for lang, t in self._per_language.items() if t[index]}
+        return self._english[index] / 100, others
 
 
 _lexicon: _Lexicon | None = None
@@ -366,11 +349,11 @@ def _with_word_prior(
     english = 0.0
     others: dict[str, float] = {}
     for word in words:
-        in_english, _ = lexicon.zipf(word)
+        in_english, elsewhere = lexicon.zipf(word)
         if in_english < _EN_MIN_ZIPF:  # other languages are only known for English words
             return language, prob
         english += in_english / len(words)
-        for other, zipf in lexicon.zipf_by_language(word).items():
+        for other, zipf in elsewhere.items():
             others[other] = others.get(other, 0.0) + zipf / len(words)
     proposed = max((others.get(lang, 0.0) for lang, p in ranked if p >= _PROPOSED_MIN_PROB),
                    default=0.0)  # fmt: skip
@@ -432,7 +415,7 @@ def detect_document(paragraphs: Sequence[str], *, seed: int = 0) -> Detection:
         if not ranked:
             continue
         language, prob = _with_word_prior(ranked, sample, _Profile.of(sample))
-        if language != ranked[0][0]:  # a few words only: the English prior takes the pool
+        if language != ranked[0][0]:  # a few words only: the word prior takes the pool
             ranked = [(language, 1.0)]
         for language, prob in ranked:
             votes[language] = votes.get(language, 0.0) + pool_weight[script] * prob
