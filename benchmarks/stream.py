@@ -118,15 +118,17 @@ def consume(url: str, stream: str, consumers: int, total: int) -> float:
     return total / (time.perf_counter() - started)
 
 
-def bare_xadd(client: redis.Redis, stream: str, docs: list[Document]) -> float:
+def bare_xadd(client: redis.Redis, stream: str) -> Callable[[list[Document]], None]:
     """The baseline: the same bytes appended with plain XADD, 100 per round trip."""
-    started = time.perf_counter()
-    for i in range(0, len(docs), 100):
-        pipe = client.pipeline(transaction=False)
-        for doc in docs[i : i + 100]:
-            pipe.xadd(stream, {"id": doc.id, "version": 1, "doc": doc.to_json_bytes()})
-        pipe.execute()
-    return len(docs) / (time.perf_counter() - started)
+
+    def work(docs: list[Document]) -> None:
+        for i in range(0, len(docs), 100):
+            pipe = client.pipeline(transaction=False)
+            for doc in docs[i : i + 100]:
+                pipe.xadd(stream, {"id": doc.id, "version": 1, "doc": doc.to_json_bytes()})
+            pipe.execute()
+
+    return work
 
 
 def timed(docs: list[Document], work: Callable[[list[Document]], object]) -> float:
@@ -169,7 +171,7 @@ def main() -> None:
         for r in range(args.rounds):
             scratch = f"{settings.key_prefix}:bench:bare"
             measure("baseline: bare XADD, pipelined x100",
-                    bare_xadd(client, scratch, replicate(docs, n, f"bare{r}")))  # fmt: skip
+                    timed(replicate(docs, n, f"bare{r}"), bare_xadd(client, scratch)))  # fmt: skip
             client.delete(scratch)
             client.config_resetstat()
             measure("publish, pipelined x100", timed(replicate(docs, n, f"piped{r}"), pipelined))
