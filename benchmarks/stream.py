@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from service.consume import Consumer  # noqa: E402
-from service.document import Document  # noqa: E402
+from service.records import Document  # noqa: E402
 from service.embedded import EmbeddedRedis  # noqa: E402
 from service.fetch import Source  # noqa: E402
 from service.normalise import document_id  # noqa: E402

@@ -18,7 +18,7 @@ from typing import Any, cast
 import orjson
 import redis
 
-from .fetch import utc_now
+from .records import utc_now
 from .settings import Settings
 from .store import _text
 

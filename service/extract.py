@@ -23,6 +23,7 @@ from trafilatura.xml import delete_element
 
 from .cleanup import FURNITURE_RULES, boilerplate_rule, clean_plain_text
 from .errors import ExtractionError
+from .records import Extracted
 
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _CANONICAL_RE = re.compile(r"<link\b[^>]*\brel=[\"']?canonical[\"']?[^>]*>", re.IGNORECASE)
@@ -94,40 +95,6 @@ def _load_html(html: str) -> HtmlElement | None:
     if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
         return None  # not HTML at all
     return tree
-
-
-@dataclass(frozen=True)
-class Extracted:
-    title: str | None
-    paragraphs: list[str]
-    authors: list[str] = field(default_factory=list)
-    date: str | None = None
-    site_name: str | None = None
-    canonical_url: str | None = None
-    description: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "paragraphs": list(self.paragraphs),
-            "authors": list(self.authors),
-            "date": self.date,
-            "site_name": self.site_name,
-            "canonical_url": self.canonical_url,
-            "description": self.description,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Extracted:
-        return cls(
-            title=data.get("title"),
-            paragraphs=list(data.get("paragraphs") or []),
-            authors=list(data.get("authors") or []),
-            date=data.get("date"),
-            site_name=data.get("site_name"),
-            canonical_url=data.get("canonical_url"),
-            description=data.get("description"),
-        )
 
 
 def _split_authors(raw: str | None) -> list[str]:

@@ -41,6 +41,7 @@ import httpcore
 import httpx
 
 from .errors import FetchError, SourceError, TransientFetchError
+from .records import Fetched, Source, Validators, utc_now
 
 if TYPE_CHECKING:
     from .politeness import Politeness
@@ -90,29 +91,6 @@ _BROTLI: Any = _load_brotli()
 ACCEPT_ENCODING = "gzip, deflate, br" if _BROTLI is not None else "gzip, deflate"
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(frozen=True)
-class Source:
-    """What was submitted: ``kind`` is ``file`` or ``url``; ``location`` a path or URL."""
-
-    kind: str
-    location: str
-    language_hint: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "location": self.location}
-        if self.language_hint:
-            out["language_hint"] = self.language_hint
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Source:
-        return cls(str(data["kind"]), str(data["location"]), data.get("language_hint"))
-
-
 def source_from_arg(arg: str) -> Source:
     """Interpret a CLI argument: an http(s) URL, else a local path (made absolute)."""
     scheme = urlsplit(arg).scheme.lower()
@@ -121,44 +99,6 @@ def source_from_arg(arg: str) -> Source:
     if scheme and len(scheme) > 1:
         raise SourceError(f"unsupported URL scheme {scheme!r} in {arg!r}: only http(s) and files")
     return Source("file", str(Path(arg).expanduser().resolve()))
-
-
-@dataclass(frozen=True)
-class Validators:
-    """Conditional-GET state of one URL. ETag and Last-Modified are advisory: servers get
-    them wrong both ways, so the body hash decides whether the content changed."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
-
-    def as_dict(self) -> dict[str, str]:
-        out = {"etag": self.etag, "last_modified": self.last_modified, "body_hash": self.body_hash}
-        return {k: v for k, v in out.items() if v}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, str]) -> Validators:
-        return cls(
-            data.get("etag") or None,
-            data.get("last_modified") or None,
-            data.get("body_hash") or None,
-        )
-
-
-@dataclass(frozen=True)
-class Fetched:
-    source: Source
-    body: bytes
-    media_type: str  # "html" | "text" | "xml"; "" when unchanged on a 304
-    charset: str | None
-    final_url: str | None
-    fetched_at: str
-    headers: dict[str, str] = field(default_factory=dict)
-    status: int = 200
-    # True on a 304, or when the body hash equals the one in the validators sent.
-    unchanged: bool = False
-    # What to store for the next conditional GET once the caller has handled this response.
-    validators: Validators | None = None
 
 
 def read_file(source: Source, max_bytes: int) -> Fetched:

@@ -16,9 +16,8 @@ from typing import Any, Protocol
 import httpx
 
 from .decode import decode
-from .document import Document
-from .extract import Extracted, extract_html, extract_text
-from .fetch import Fetched, FetchPolicy, Source, fetch_url, read_file, utc_now
+from .extract import extract_html, extract_text
+from .fetch import FetchPolicy, fetch_url, read_file
 from .language import detect_document
 from .normalise import (
     canonical_url,
@@ -30,57 +29,11 @@ from .normalise import (
     normalise_text,
 )
 from .politeness import Politeness
+from .records import Article, Document, Extracted, Fetched, Source, utc_now
 from .settings import Settings
 from .similarity import simhash
 from .tcache import TranslationCache
 from .translate import Engine, TranslationResult
-
-# Languages that never need the translate queue.
-NO_TRANSLATION = frozenset({"en", "und"})
-
-
-@dataclass(frozen=True)
-class Article:
-    """Everything known about one article before translation; JSON-safe via as_dict."""
-
-    source: Source
-    url: str | None
-    fetched_at: str
-    encoding: dict[str, str]
-    extracted: Extracted
-    language: str
-    language_confidence: float
-    script: str | None
-
-    @property
-    def needs_translation(self) -> bool:
-        return self.language not in NO_TRANSLATION
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source.as_dict(),
-            "url": self.url,
-            "fetched_at": self.fetched_at,
-            "encoding": dict(self.encoding),
-            "extracted": self.extracted.as_dict(),
-            "language": self.language,
-            "language_confidence": self.language_confidence,
-            "script": self.script,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Article:
-        return cls(
-            source=Source.from_dict(data["source"]),
-            url=data.get("url"),
-            fetched_at=str(data["fetched_at"]),
-            encoding=dict(data["encoding"]),
-            extracted=Extracted.from_dict(data["extracted"]),
-            language=str(data["language"]),
-            language_confidence=float(data["language_confidence"]),
-            script=data.get("script"),
-        )
-
 
 def article_from_document(doc: dict[str, Any]) -> Article:
     """Rebuild the pre-translation Article from a published document (for re-translation)."""

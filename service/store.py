@@ -16,8 +16,8 @@ from typing import Any, cast
 import redis
 from redis.exceptions import NoScriptError
 
-from .document import DUPLICATE_PLACEHOLDER, VERSION_PLACEHOLDER, Document
-from .fetch import utc_now
+from .document import DUPLICATE_PLACEHOLDER, VERSION_PLACEHOLDER
+from .records import Document, utc_now
 from .settings import Settings
 from .similarity import simhash
 from .stories import Annotation, StoryIndex, StoryPolicy

@@ -8,7 +8,7 @@ import json
 import redis
 
 from service.consume import Consumer
-from service.document import Document
+from service.records import Document
 from service.normalise import content_hash, document_id
 from service.settings import Settings
 from service.store import Store
