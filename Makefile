@@ -7,7 +7,7 @@ SHARED  ?= $(abspath ../shared)
 # Translation packages: ../shared/models when it exists, unless NEWSINGEST_MODELS_DIR is set.
 export NEWSINGEST_MODELS_DIR ?= $(if $(wildcard $(SHARED)/models),$(SHARED)/models,)
 
-.PHONY: install run test lint typecheck check clean reliability fuzz soak smoke hadolint compose-check smoke hadolint compose-check
+.PHONY: install run test lint typecheck check check-imports clean reliability fuzz soak smoke hadolint compose-check
 
 install:
 	@scripts/bootstrap
@@ -19,13 +19,17 @@ test: install
 	$(PY) -m pytest
 
 lint: install
-	$(VENV)/bin/ruff check service workers tests benchmarks
-	$(VENV)/bin/ruff format --check service workers tests benchmarks
+	$(VENV)/bin/ruff check service workers tests benchmarks devtools scripts/check-imports
+	$(VENV)/bin/ruff format --check service workers tests benchmarks devtools scripts/check-imports
+
+# The house: no import cycles, service/ never imports workers/, no module over 500 lines.
+check-imports:
+	python3 scripts/check-imports
 
 typecheck: install
 	$(VENV)/bin/mypy
 
-check: lint typecheck test
+check: lint typecheck check-imports test
 
 # Fault injection with real processes (tests/reliability): prints the report table.
 reliability: install

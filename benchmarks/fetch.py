@@ -27,11 +27,11 @@ from pathlib import Path
 
 import redis
 
+from devtools.http_fixtures import Site
 from service.embedded import EmbeddedRedis
 from service.fetch import FetchPolicy, Source, fetch_url, make_client
 from service.politeness import Politeness
 from service.settings import Settings, load_settings
-from tests.http_fixtures import Site
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = REPO.parent / "shared/corpus/extraction/scrapinghub_aeb/pages/06ee193de4bd611f.html"

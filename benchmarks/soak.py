@@ -27,8 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from service.models import install_from  # noqa: E402
-from tests.reliability.harness import (  # noqa: E402
+from devtools.harness import (  # noqa: E402
     MODELS,
     Cluster,
     Servers,
@@ -37,6 +36,7 @@ from tests.reliability.harness import (  # noqa: E402
     rss_kib,
     wait_for_outcomes,
 )
+from service.models import install_from  # noqa: E402
 
 
 class Watch:

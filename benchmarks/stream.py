@@ -34,11 +34,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from service.consume import Consumer  # noqa: E402
-from service.records import Document  # noqa: E402
 from service.embedded import EmbeddedRedis  # noqa: E402
+from service.errors import IngestError  # noqa: E402
 from service.fetch import Source  # noqa: E402
 from service.normalise import document_id  # noqa: E402
 from service.pipeline import Pipeline  # noqa: E402
+from service.records import Document  # noqa: E402
 from service.settings import Settings, load_settings  # noqa: E402
 from service.store import Store  # noqa: E402
 
@@ -54,8 +55,8 @@ def real_documents(settings: Settings, limit: int = 120) -> list[Document]:
     for path in paths[:limit]:
         try:
             docs.append(pipeline.process(Source("file", str(path)), translate=False))
-        except Exception:  # noqa: BLE001, S112 - a page without text is simply not used
-            continue
+        except IngestError as exc:  # a page without article text is not used; say which
+            print(f"skipped {path.name}: {exc.reason}", file=sys.stderr)
     return docs
 
 

@@ -246,17 +246,16 @@ def live(packages: Path, tmp: Path, timeout: float) -> None:
         )
         log = (tmp / "worker.log").open("wb")
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.app", "worker",
-             "-Q", "ingest,translate", "-c", "2", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h",
-             "--loglevel", "warning",
-             "--without-mingle", "--without-gossip"],
+            [sys.executable, "-m", "workers.cli", "worker", "--queue", "ingest,translate",
+             "--concurrency", "2", "--name", f"bench-{uuid.uuid4().hex[:6]}@%h",
+             "--loglevel", "warning", "--", "--without-mingle", "--without-gossip"],
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         client = redis.Redis.from_url(server.url)
         try:
             started = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "service.cli", "submit", *pages],
+                [sys.executable, "-m", "workers.cli", "submit", *pages],
                 cwd=REPO, env=env, check=True, capture_output=True, timeout=120,
             )  # fmt: skip
             submitted = time.perf_counter() - started

@@ -9,8 +9,8 @@ text), never with a list of known strings, so it holds on text it has not seen.
 Design choices, in order of priority:
 
 * A false positive that drops a real body paragraph is worse than keeping one boilerplate
-  line. Keyword rules therefore only look at short lines (see ``_CAP_*``); a long,
-  sentence-like paragraph is never dropped for merely containing "photo" or "source".
+  line. Keyword rules therefore only look at short lines (the caps in ``_cleanup_rules``);
+  a long, sentence-like paragraph is never dropped for merely containing "photo" or "source".
 * Every rule is linear: patterns are anchored or use bounded repeats only and run on
   length-capped lines, so a 1 MB single line or NUL bytes cost one pass.
 * Title: the first substantial line left after leading chrome, if it is headline-like
@@ -26,7 +26,22 @@ import difflib
 import re
 from dataclasses import dataclass
 
-__all__ = ["CleanText", "clean_plain_text"]
+from ._cleanup_rules import (
+    CAP_CHROME,
+    CLOSERS,
+    FURNITURE_RULES,
+    KICKER_RE,
+    RELATED_HEADER_RE,
+    SHORT,
+    boilerplate_rule,
+    fits,
+    line_rule,
+    strip_dateline,
+    terminated,
+)
+from .scripts import HAN, display_width
+
+__all__ = ["FURNITURE_RULES", "CleanText", "boilerplate_rule", "clean_plain_text"]
 
 
 @dataclass(frozen=True)
@@ -46,46 +61,18 @@ class _Line:
 
 
 # --- sizes ------------------------------------------------------------------------------
-# Display widths (CJK and Hangul count double), so one cap works for all three languages.
-_CAP_CHROME = 50  # whole-line UI words
-_CAP_META = 120  # date/time lines
-_CAP_BYLINE = 150
-_CAP_SOCIAL = 150
-_CAP_CONTAINS = 250  # "contains a phrase" rules only look at short lines
-_CAP_ANCHORED = 400  # rules anchored on a leading label ("©", "Source:", "原标题")
+# Display widths, as the line rules' caps (service/_cleanup_rules.py).
 _CAP_TITLE_REPEAT = 600
 _TITLE_MAX = 250
-_SHORT = 200  # a line up to this width without a full stop reads as a headline
 _BODY_MIN = 60  # a terminated line this wide anchors "the body ends here"
 
-_WIDE_RE = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff\uff00-\uffef]")
-_HAN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAN_RE = re.compile(f"[{HAN}]")
 _ALNUM_RE = re.compile(r"[^\W_]")
 _CONTROL = {c: None for c in [*range(0x00, 0x09), *range(0x0E, 0x1C), 0x1F, 0x7F]}
 _CONTROL.update({0x200B: None, 0x200C: None, 0x200D: None, 0x2060: None, 0xFEFF: None})
 
-_CLOSERS = "\"'”’」』）)]】》>»"
-_TERMINAL = ".!?。！？"
 
-
-def _width(text: str) -> int:
-    return len(text) + len(_WIDE_RE.findall(text))
-
-
-def _fits(text: str, cap: int) -> bool:
-    """Cheap first: a line longer than ``cap`` characters can never fit ``cap`` columns."""
-    return len(text) <= cap and _width(text) <= cap
-
-
-def _terminated(text: str) -> bool:
-    """Ends like a sentence (a full stop, maybe inside quotes); an ellipsis is a cut."""
-    core = text.rstrip(_CLOSERS + " ")
-    if not core or core[-1] not in _TERMINAL:
-        return False
-    return not (core.endswith("...") or core.endswith("…"))
-
-
-def _weight(text: str) -> float:
+def _word_count(text: str) -> float:
     """Rough word count: Latin/Hangul words count 1, every two Han characters count 1."""
     total = 0.0
     for token in text.split():
@@ -113,281 +100,6 @@ def _headline_cased(text: str) -> bool:
     return sum(w[0].isupper() for w in content) / len(content) >= 0.7
 
 
-# --- rule families ----------------------------------------------------------------------
-_I = re.IGNORECASE
-
-_CHROME_RE = re.compile(
-    r"[\[(<]?\s*(?:skip\s+to\s+(?:main\s+)?(?:content|navigation)|본문\s*바로\s*가기"
-    r"|(?:주\s*)?메뉴\s*바로\s*가기|跳(?:到|至)(?:主要)?(?:内容|正文)|text\s*size|font\s*size"
-    r"|글자\s*크기|글씨\s*크기|字号|字體大小|close|닫기|关闭|關閉|menu|메뉴|菜单|search|검색"
-    r"|搜索|top|back\s+to\s+top|맨\s*위로|위로\s*가기|返回顶部|回到顶部|print|인쇄|打印"
-    r"|log\s*in|sign\s*in|log\s*out|sign\s*out|로그인|로그아웃|회원가입|登录|注册|登錄|home|홈"
-    r"|首页|advertisement|광고|广告|sponsored|스크랩|bookmark|북마크|listen|듣기|translate"
-    r"|번역|more|prev(?:ious)?|next|이전\s*기사|다음\s*기사|上一篇|下一篇|더\s*보기"
-    r"|toggle\s+navigation|loading|(?:[大中小]\s*){2,3})\s*[\])>]?\s*[:：!.…>»]*",
-    _I,
-)
-_UI_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
-_BREADCRUMB_RE = re.compile(
-    r"[^>›»|]{1,24}(?:[>›»][^>›»|]{1,24}){1,5}|[^|]{1,16}(?:\|[^|]{1,16}){2,6}"
-)
-
-_COPYRIGHT_ANCHORED_RE = re.compile(
-    r"^[\s<\[(（【]*(?:©|ⓒ|\(c\)\s|\(c\)\d|copyrights?\b|저작권자|저작권\s*[©ⓒ]|版权所有"
-    r"|版權所有|版权声明|版權聲明)",
-)
-_COPYRIGHT_RE = re.compile(
-    r"all\s+rights\s+reserved|版权所有|版權所有|保留所有权利|무단\s*(?:전재|복제|배포)"
-    r"|재배포\s*금지|ai\s*학습\s*(?:및\s*)?활용\s*금지|未经[^。！？]{0,30}?(?:转载|轉載|转发|复制|摘编)"
-    r"|(?:严禁|禁止|不得|谢绝|請勿|请勿)[^。！？]{0,8}?(?:转载|轉載|转发|复制|摘编)"
-    r"|转载请(?:注明|联系)|如需转载|转载申请|(?:举报|报告)[^。！？]{0,8}?侵权"
-    r"|(?:no\s+part|may\s+not|must\s+not|cannot|not\s+be|prohibited|forbidden)[^.]{0,60}?"
-    r"(?:reprint|reproduc|republish|redistribut|cop(?:y|ied))\w{0,6}[^.]{0,60}?without"
-    r"|(?:reprint|reproduc|republish|redistribut)\w{0,6}[^.]{0,60}?without\s+[^.]{0,40}?"
-    r"(?:permission|authori[sz]ation|consent)[^.]{0,30}?(?:prohibited|forbidden|not\s+permitted)"
-    r"|not\s+(?:be\s+)?(?:allowed|permitted)\s+to\s+be\s+re(?:printed|produced|published|posted)"
-    r"|(?:may|must|shall|cannot|can\s*not)\s+(?:not\s+)?be\s+"
-    r"re(?:produced|published|distributed|written|printed|broadcast)"
-    r"|may\s+not\s+be\s+published,\s*broadcast"
-    r"|unauthori[sz]ed\s+(?:reproduction|redistribution|copying|republication)"
-    r"|copyrights?\s+(?:belong|remain|are\s+(?:the\s+)?(?:property|owned))"
-    r"|trademarks\s+and\s+copyrights",
-)
-_DISCLAIMER_RE = re.compile(
-    r"for\s+illustrat(?:ive|ion)\s+purposes?\s+only"
-    r"|(?:represents?|reflects?)\s+(?:only\s+)?(?:the\s+)?(?:personal\s+)?(?:views?|opinions?)"
-    r"\s+of\s+the\s+(?:author|writer)"
-    r"|do(?:es)?\s+not\s+(?:necessarily\s+)?(?:reflect|represent)\s+(?:the\s+)?"
-    r"(?:views?|opinions?|position|policy)"
-    r"|^[\s\[(（【]*(?:disclaimer|免责声明|免責聲明|声明|聲明|면책\s*조항|statement|note|注)\s*[:：]"
-    r"[^\n]{0,200}?(?:view|opinion|author|illustrat|advice|观点|觀點|立场|立場|投资|作者)"
-    r"|本文(?:仅|僅)?代表作者|不代表本(?:网|站|平台|报|號|号)|(?:本文|以上|文章)(?:内容)?仅供参考"
-    r"|(?:not|nothing\s+in\s+this\s+article)\s+(?:intended\s+as|constitutes?)\s+"
-    r"(?:financial|investment|legal)\s+advice"
-    r"|express\s+your\s+(?:attitude|opinion)\s+by\s+clicking|this\s+article\s+aggregates"
-    r"|^this\s+(?:article|story)\s+(?:was|has\s+been)\s+(?:machine[-\s])?"
-    r"(?:translated|generated|produced\s+with)"
-    r"|편집\s*방향과\s*(?:다를|무관|일치)|투자\s*판단의\s*(?:참고|책임)",
-)
-_SOURCE_RE = re.compile(
-    r"^[\s\[(（【<]*(?:original(?:\s+(?:title|article|link|url|source|text))?|sources?|via"
-    r"|원문(?:\s*보기)?|출처|기사\s*원문|原标题|原標題|原文(?:链接|鏈接|标题|標題|地址)?|来源|來源"
-    r"|本文来源|本文來源|文章来源|稿源|信息来源|转自|转载自|摘自)\s*[:：]"
-    r"|^[\s\[(（【]*(?:原标题|原標題)"
-    r"|^(?:this\s+(?:article|story|post)\s+(?:was\s+|is\s+)?(?:originally|first)\s+"
-    r"(?:published|appeared)|originally\s+published|first\s+published\s+(?:in|on|by))",
-)
-_CREDIT_ANCHORED_RE = re.compile(
-    r"^[\s\[(（【<]*(?:photos?|images?|pictures?|pics?|graphics?|illustrations?|infographics?"
-    r"|video|file\s+photo|cover\s+(?:photo|image)|featured\s+image|top\s+image|사진|그래픽"
-    r"|영상|자료\s*사진|이미지|图片?|圖片?|图源|圖源|资料图|資料圖|题图|題圖|头图|配图|视频"
-    r"|摄影|攝影)\s*(?:by\b|courtesy\b|credits?\b|sources?\b|来源|來源|출처|제공|=|:|：|/|｜|\|)",
-)
-# Credit markers that never occur in prose: "[사진=연합뉴스]", "新华社记者 张三 摄".
-_CREDIT_MARK_RE = re.compile(
-    r"[\[(（<]\s*사진\s*[=:]\s*[^\])）>]{1,40}[\])）>]|(?:^|[\s./])사진\s*(?:=|제공\s*[=:]?)"
-    r"|(?:^|\s)(?:사진|이미지|그래픽)\s*[:：]\s*\S{1,30}\s*$"
-    r"|(?:记者|記者|通讯员|摄影)\s*\S{1,12}\s*摄\s*$|\s摄\s*$|(?:图|圖)\s*[/／]\s*\S{1,20}\s*$"
-    r"|[（(]\s*(?:图|圖|图片|圖片)\s*(?:来源|來源|源)?\s*[:：/][^）)]{1,30}[）)]\s*$",
-)
-# A caption closed by a credit label: "... to China. Photo", "... Screenshot of the post".
-_CAPTION_END_RE = re.compile(
-    r"(?:[.!?。)\]”\"]|^)\s*(?:photo|photograph|image|picture|file\s+photo"
-    r"|screenshot(?:\s+(?:of\s+the\s+)?(?:post|video|page|tweet|website))?"
-    r"|资料图|資料圖|图|圖|截图|截圖|网页截图|视频截图"
-    r"|(?:photo|image)\s+(?:by|courtesy\s+of|credit)\s+[^.]{1,60}"
-    r"|(?:photo|image)\s*[:：]\s*[^.]{1,60})\s*$",
-)
-_AGENCY = (
-    r"(?:AP|AFP|Reuters|EPA(?:-EFE)?|Getty\s+Images|Yonhap(?:\s+News)?|Xinhua|Bloomberg"
-    r"|연합뉴스|뉴스1|뉴시스|新华社|中新社|视觉中国|IC\s*photo|Shutterstock|iStock)"
-)
-_AGENCY_LINE_RE = re.compile(rf"[\[(（]?{_AGENCY}(?:\s*[/|·,]\s*{_AGENCY}){{0,4}}[\])）]?", _I)
-
-_EMAIL = r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,5}"
-_KO_NAMES = r"[가-힣]{2,4}(?:\s*[·,]\s*[가-힣]{2,4}){0,4}"
-_KO_ROLE = r"(?:선임|수석|객원|인턴|전문)?\s*(?:기자|특파원|통신원|논설위원)"
-_BYLINE_RE = re.compile(
-    r"^\s*[\[【(（〔〖]\s*(?:by\s|文\s*[/／|｜]|记者|記者|作者|编译|撰文|撰稿|글\s*[=:]|기자)"
-    r"[^\]】)）〕〗]{0,60}[\]】)）〕〗]\s*$"
-    r"|^\s*\(?\s*(?:reporting|writing|editing|additional\s+reporting|compiled|written|edited)"
-    r"\s+by\b"
-    rf"|^{_KO_NAMES}\s*{_KO_ROLE}\s*(?:{_EMAIL})?\s*$"
-    rf"|^[<(]?\s*{_EMAIL}\s*[>)]?$"
-    r"|^[\s\[(（【]*(?:责任编辑|責任編輯|责编|責編|编辑|編輯|校对|校對|审核|審核|审校|监制|实习编辑"
-    r"|實習編輯|作者|记者|記者|撰稿|编审|值班编辑|通讯员|供稿)\s*[:：|｜/]\s*[^。！？]{0,40}$"
-    r"|^(?:editor|editors)\s*[:：]\s*[^.]{0,40}$",
-)
-# Case matters here: "By Jane Doe", not "by the numbers".
-_BY_NAME_RE = re.compile(r"^(?:By|BY)\s+[A-Z\u00c0-\u024f][^.!?。]{0,70}$")
-
-_KO_DATELINE_RE = re.compile(
-    r"(?:[\[(【<]\s*[가-힣A-Za-z]{1,12}(?:\s+[가-힣A-Za-z]{1,12})?\s*=\s*"
-    r"[가-힣A-Za-z0-9]{1,15}(?:\s+[가-힣A-Za-z0-9]{1,15})?\s*[\])】>]\s*"
-    rf"(?:{_KO_NAMES}\s*{_KO_ROLE}\s*=?\s*)?"
-    rf"|[\[【]\s*[가-힣A-Za-z]{{1,15}}\s+{_KO_NAMES}\s*{_KO_ROLE}\s*[\]】]\s*"
-    rf"|{_KO_NAMES}\s*{_KO_ROLE}\s*=\s*)"
-)
-_ZH_BYLINE_PREFIX_RE = re.compile(
-    r"【[^】]{0,30}?(?:记者|記者|报道|報道|讯|訊|By\s|文\s*[/／])[^】]{0,30}】\s*"
-)
-
-_SOCIAL_RE = re.compile(
-    r"join\s+us\s+on|follow\s+us\b"
-    r"|(?:like|follow)\s+(?:us\s+)?on\s+(?:facebook|twitter|instagram|x\b|linkedin|youtube"
-    r"|telegram|weibo|wechat)"
-    r"|^\s*share\s+(?:this|on|via|to|the\s+(?:story|article)|article|story|link)\b"
-    r"|sign\s+up\s+for\s+(?:our|the)\b[^\n]{0,40}?newsletter"
-    r"|subscribe\s+to\s+(?:our|the)\b[^\n]{0,40}?(?:newsletter|channel|podcast)"
-    r"|^\s*(?:subscribe|구독하기|订阅|訂閱)\s*[:：!]?\s*$"
-    r"|关注我们|扫码关注|扫一扫|點擊關注|点击关注|长按(?:二维码|识别)"
-    r"|(?:关注|订阅)[^。]{0,10}(?:公众号|微信号|视频号)"
-    r"|카카오톡\s*(?:채널|친구|에서|으로)|(?:네이버|다음)\s*(?:채널|뉴스스탠드)[^.]{0,10}(?:구독|추가)"
-    r"|기사\s*공유|공유하기|제보는?\s*(?:카카오톡|이메일|전화)|^\s*제보\s*[:：]|좋아요\s*\d*\s*$"
-    r"|(?:click|tap)\s+(?:here\s+)?to\s+(?:share|follow|subscribe)",
-)
-_SOCIAL_TOKENS = frozenset({
-    "facebook", "twitter", "x", "linkedin", "whatsapp", "telegram", "email", "e-mail",
-    "mail", "print", "copy", "link", "url", "reddit", "pinterest", "kakaotalk", "kakao",
-    "line", "band", "share", "tweet", "messenger", "instagram", "youtube", "threads",
-    "카카오톡", "카카오스토리", "페이스북", "트위터", "밴드", "네이버", "링크",
-    "복사", "url복사", "링크복사", "공유", "微信", "微博", "qq", "qq空间", "朋友圈",
-    "分享", "分享到"
-})  # fmt: skip
-_SOCIAL_SPLIT_RE = re.compile(r"[\s|/·,:：]+")
-
-_COMMENT_RE = re.compile(
-    r"^\s*(?:leave|post|add|write|submit|join)\s+(?:a|the|your)\s+"
-    r"(?:reply|comment|response|conversation|discussion)"
-    r"|your\s+email\s+address\s+will\s+not\s+be\s+published|required\s+fields\s+are\s+marked"
-    r"|^\s*\d+\s+(?:comments?|replies|responses)\s*$"
-    r"|^\s*(?:comments?|replies|reply|댓글|评论|評論|网友评论|網友評論|发表评论|發表評論|我要评论"
-    r"|댓글\s*쓰기|댓글\s*달기)\s*[:：(（]?\s*\d*\s*[)）]?\s*$"
-    r"|^\s*(?:you\s+must\s+be\s+logged\s+in|log\s+in\s+to\s+(?:comment|reply)"
-    r"|sign\s+in\s+to\s+(?:comment|reply)|cancel\s+reply)"
-    r"|save\s+my\s+name,?\s+email|comments\s+are\s+closed|^\s*\d+\s*개의\s*댓글"
-    r"|댓글을?\s*(?:남겨|입력|작성)|评论区|留言区|^\s*(?:热门|最新)评论",
-)
-_TEASER_LINE_RE = re.compile(
-    r"^\s*(?:read\s+more|read\s+also|also\s+read|see\s+also|read\s+next"
-    r"|related(?:\s+(?:article|story|news|coverage|link))?s?"
-    r"|recommended(?:\s+(?:article|story|reading))?s?|more\s+(?:on\s+this|from|stories|news)"
-    r"|관련\s*기사|추천\s*기사|함께\s*(?:보면|읽으면)\s*좋은\s*기사|相关(?:阅读|新闻|文章|链接|报道)"
-    r"|相關(?:閱讀|新聞|文章)|延伸阅读|推荐阅读|猜你喜欢|더\s*보기)\s*[:：>»▶|]\s*\S"
-    r"|^\s*[▶▷►☞]\s*[^\n]{0,80}?(?:기사|뉴스|바로\s*가기|구독|클릭|더\s*보기|링크|채널)\s*[▶◀]?\s*$",
-)
-_RELATED_HEADER_RE = re.compile(
-    r"[\[【<(]?\s*(?:related(?:\s+(?:articles?|stories|story|news|posts?|coverage|content"
-    r"|topics|links?|reading))?|read\s+more|read\s+next|more\s+(?:stories|news|articles"
-    r"|from\s+[^\n]{1,30}|on\s+this(?:\s+story)?)"
-    r"|recommended(?:\s+(?:for\s+you|articles?|stories|reading))?"
-    r"|you\s+(?:may|might)\s+also\s+(?:like|enjoy|be\s+interested(?:\s+in)?)"
-    r"|most\s+(?:read|popular|viewed)|trending(?:\s+now)?|popular\s+(?:now|stories|articles)"
-    r"|see\s+also|further\s+reading|references|also\s+read|don'?t\s+miss|top\s+stories"
-    r"|latest\s+news|관련\s*기사|추천\s*기사|많이\s*본\s*(?:뉴스|기사)|인기\s*기사|주요\s*뉴스"
-    r"|이\s*시각\s*(?:주요\s*)?(?:뉴스|기사)|함께\s*(?:보면\s*좋은|읽으면\s*좋은|볼만한)\s*(?:기사|뉴스)"
-    r"|최신\s*기사|相关(?:阅读|新闻|文章|链接|报道|推荐)|相關(?:閱讀|新聞|文章)|延伸阅读|推荐阅读"
-    r"|热门(?:推荐|文章|新闻)|猜你喜欢|更多(?:精彩|新闻|阅读)?|热点新闻|精彩推荐|编辑推荐)"
-    r"\s*[\]】>)]?\s*[:：>»▶▼]*",
-    _I,
-)
-# "AI BOOST: ..." -- the upper-case kicker that teaser blurbs open with.
-_KICKER_RE = re.compile(r"[A-Z][A-Z0-9'’&.\-]{1,20}(?: [A-Z0-9'’&.\-]{1,20}){0,4}: ")
-
-_META_LATIN_RE = re.compile(
-    r"\b(?:published|updated|posted|last\s+updated|modified|created|date|time|am|pm|a\.m\.|p\.m\."
-    r"|kst|est|edt|cst|cdt|pst|pdt|gmt|utc|bst|cet|jst|hkt|sgt|et|pt|bjt"
-    r"|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|mon(?:day)?"
-    r"|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs(?:day)?)?|fri(?:day)?|sat(?:urday)?"
-    r"|sun(?:day)?)\b\.?",
-    _I,
-)
-_META_CJK_RE = re.compile(
-    r"최종\s*수정|기사\s*입력|입력|수정|업데이트|등록|승인|발행|송고|오전|오후"
-    r"|[월화수목금토일]요일|发布时间|發佈時間|发布日期|发布|更新时间|更新|时间|日期|上午|下午"
-    r"|星期[一二三四五六日天]|周[一二三四五六日]"
-)
-_META_REST_RE = re.compile(r"[\d\s:./\-|·,()\[\]：年月日时分秒点년월일시분+]*")
-_DIGIT_RE = re.compile(r"\d")
-
-# These are written in lower case and run on the lower-cased line: long case-insensitive
-# alternations are several times slower in ``re``.
-_RULES: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    ("copyright", _COPYRIGHT_ANCHORED_RE, _CAP_ANCHORED),
-    ("copyright", _COPYRIGHT_RE, _CAP_CONTAINS),
-    ("disclaimer", _DISCLAIMER_RE, _CAP_CONTAINS),
-    ("source", _SOURCE_RE, _CAP_ANCHORED),
-    ("credit", _CREDIT_ANCHORED_RE, _CAP_CONTAINS),
-    ("credit", _CREDIT_MARK_RE, _CAP_ANCHORED),
-    ("credit", _CAPTION_END_RE, _SHORT),
-    ("byline", _BYLINE_RE, _CAP_BYLINE),
-    ("social", _SOCIAL_RE, _CAP_SOCIAL),
-    ("comment", _COMMENT_RE, _CAP_CONTAINS),
-    ("teaser", _TEASER_LINE_RE, _CAP_CONTAINS),
-)
-
-
-def _is_meta(text: str) -> bool:
-    """A line of only dates, times and their labels ("입력 2025.10.23 10:15", "Updated ...")."""
-    if len(_DIGIT_RE.findall(text)) < 4:
-        return False
-    rest = _META_CJK_RE.sub(" ", _META_LATIN_RE.sub(" ", text))
-    return _META_REST_RE.fullmatch(rest) is not None and len(_DIGIT_RE.findall(rest)) >= 4
-
-
-def _is_social_tokens(text: str) -> bool:
-    """A row of share buttons: "Facebook Twitter LinkedIn Email"."""
-    tokens = [t for t in _SOCIAL_SPLIT_RE.split(text.casefold()) if t]
-    return bool(tokens) and all(t in _SOCIAL_TOKENS for t in tokens)
-
-
-def _line_rule(text: str) -> str | None:
-    """The rule family a line belongs to, or None for a line that may be article text."""
-    # Width is at least the length, so a line too long for every cap skips the count.
-    width = _width(text) if len(text) <= _CAP_ANCHORED else len(text)
-    if width > _CAP_ANCHORED:
-        return None
-    if width <= _CAP_CHROME and (
-        _CHROME_RE.fullmatch(text)
-        or _UI_TOKEN_RE.fullmatch(text)
-        or (_BREADCRUMB_RE.fullmatch(text) and not _terminated(text))
-    ):
-        return "chrome"
-    if width <= 60 and _AGENCY_LINE_RE.fullmatch(text):
-        return "credit"
-    if width <= _CAP_META and _is_meta(text):
-        return "dateline"
-    if width <= 100 and _is_social_tokens(text):
-        return "social"
-    if width <= 90 and _BY_NAME_RE.match(text):
-        return "byline"
-    lower = text.lower()
-    for name, pattern, cap in _RULES:
-        if width <= cap and pattern.search(lower):
-            return name
-    return None
-
-
-# Rule families that mark a paragraph as page furniture wherever it stands, used by the HTML
-# extractor on the edges of trafilatura's output (chrome and datelines are left to trafilatura).
-FURNITURE_RULES = frozenset({"copyright", "disclaimer", "source", "credit", "byline", "social",
-                             "comment"})  # fmt: skip
-
-
-def boilerplate_rule(text: str) -> str | None:
-    """The rule family of one line or paragraph (e.g. "copyright"), or None for article text."""
-    return _line_rule(text.strip())
-
-
-def _strip_dateline(text: str) -> tuple[str, str]:
-    """Split a leading wire dateline/byline ("(서울=연합뉴스) 김철수 기자 = ") off a paragraph."""
-    match = _KO_DATELINE_RE.match(text) or _ZH_BYLINE_PREFIX_RE.match(text)
-    if match is None or match.end() == 0:
-        return "", text
-    return match.group(0).strip(), text[match.end() :].strip()
-
-
 # --- title ------------------------------------------------------------------------------
 def _norm(text: str) -> str:
     return "".join(_ALNUM_RE.findall(text.casefold()))
@@ -395,14 +107,14 @@ def _norm(text: str) -> str:
 
 def _headline_like(text: str) -> bool:
     """Short enough, several words, and not closed by a full stop (an ellipsis is fine)."""
-    core = text.rstrip(_CLOSERS + " ")
+    core = text.rstrip(CLOSERS + " ")
     sentence = core.endswith((".", "。")) and not core.endswith(("...", "…"))
-    return bool(core) and not sentence and _fits(text, _TITLE_MAX) and _weight(text) >= 3
+    return bool(core) and not sentence and fits(text, _TITLE_MAX) and _word_count(text) >= 3
 
 
 def _repeats_title(text: str, title_norm: str, near: bool) -> bool:
     """An exact, near-exact, truncated or caption-extended copy of the title."""
-    if len(title_norm) < 10 or not _fits(text, _CAP_TITLE_REPEAT):
+    if len(title_norm) < 10 or not fits(text, _CAP_TITLE_REPEAT):
         return False
     norm = _norm(text)
     if not norm:
@@ -433,14 +145,14 @@ def _common_prefix(a: str, b: str) -> str:
 # --- paragraphs -------------------------------------------------------------------------
 def _joiner(prev: str, nxt: str) -> str | None:
     """How ``nxt`` continues ``prev`` inside one block, or None when it starts a paragraph."""
-    if _terminated(prev) or not nxt:
+    if terminated(prev) or not nxt:
         return None
     last, first = prev[-1], nxt[0]
     if last in "，、；":
         return ""
     if last in ",;":
         return " "
-    wide = _width(prev)
+    wide = display_width(prev)
     if last.isascii() and last.isalnum() and not _headline_cased(prev):
         if first.isascii() and first.islower():
             return " "
@@ -475,18 +187,20 @@ def clean_plain_text(text: str) -> CleanText:
     removed: list[tuple[int, str, str]] = []
     kept: list[_Line] = []
     for line in _prepare(text):
-        rule = _line_rule(line.text)
+        rule = line_rule(line.text)
         if rule is not None:
             removed.append((line.index, line.text, rule))
             continue
-        prefix, line.text = _strip_dateline(line.text)
+        prefix, line.text = strip_dateline(line.text)
         if prefix:
             removed.append((line.index, prefix, "byline"))
         if line.text:
             kept.append(line)
 
     start = 0
-    while start < len(kept) and _weight(kept[start].text) < 3 and not _terminated(kept[start].text):
+    while (
+        start < len(kept) and _word_count(kept[start].text) < 3 and not terminated(kept[start].text)
+    ):
         removed.append((kept[start].index, kept[start].text, "chrome"))
         start += 1
     kept = kept[start:]
@@ -539,7 +253,7 @@ def _drop_related(kept: list[_Line], removed: list[tuple[int, str, str]]) -> lis
     while i < len(kept):
         line = kept[i]
         i += 1
-        if not (result and _fits(line.text, _CAP_CHROME)) or not _RELATED_HEADER_RE.fullmatch(
+        if not (result and fits(line.text, CAP_CHROME)) or not RELATED_HEADER_RE.fullmatch(
             line.text
         ):
             result.append(line)
@@ -550,7 +264,7 @@ def _drop_related(kept: list[_Line], removed: list[tuple[int, str, str]]) -> lis
             removed.extend((rest.index, rest.text, "teaser") for rest in kept[i:])
             return result
         total -= len(line.text)
-        while i < len(kept) and _fits(kept[i].text, _SHORT) and not _terminated(kept[i].text):
+        while i < len(kept) and fits(kept[i].text, SHORT) and not terminated(kept[i].text):
             removed.append((kept[i].index, kept[i].text, "teaser"))
             total -= len(kept[i].text)
             i += 1
@@ -572,23 +286,21 @@ def _drop_tail(kept: list[_Line], removed: list[tuple[int, str, str]]) -> list[_
     anchor = -1
     for i in range(len(kept) - 1, -1, -1):
         text = kept[i].text
-        if _terminated(text) and not _fits(text, _BODY_MIN - 1):
+        if terminated(text) and not fits(text, _BODY_MIN - 1):
             anchor = i
             break
     if anchor < 0:
         return kept
-    long_before = [line.text for line in kept[: anchor + 1] if not _fits(line.text, _SHORT)]
-    proper = not long_before or (
-        sum(_terminated(t) for t in long_before) / len(long_before) >= 0.75
-    )
+    long_before = [line.text for line in kept[: anchor + 1] if not fits(line.text, SHORT)]
+    proper = not long_before or (sum(terminated(t) for t in long_before) / len(long_before) >= 0.75)
     tail = kept[anchor + 1 :]
-    long_open = [line for line in tail if not _fits(line.text, _SHORT)]
+    long_open = [line for line in tail if not fits(line.text, SHORT)]
     result = kept[: anchor + 1]
     for line in tail:
         text = line.text
-        if _terminated(text) or _quoted(text):
+        if terminated(text) or _quoted(text):
             result.append(line)
-        elif _fits(text, _SHORT) or _KICKER_RE.match(text) or (len(long_open) >= 2 and proper):
+        elif fits(text, SHORT) or KICKER_RE.match(text) or (len(long_open) >= 2 and proper):
             removed.append((line.index, text, "teaser"))
         else:
             result.append(line)

@@ -18,9 +18,9 @@ from typing import Any, cast
 import orjson
 import redis
 
+from ._redis import text as _text
 from .records import utc_now
 from .settings import Settings
-from .store import _text
 
 
 @dataclass(frozen=True)

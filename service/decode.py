@@ -16,6 +16,16 @@ from functools import cache
 from charset_normalizer import from_bytes
 
 from service.errors import DecodeError
+from service.scripts import (
+    HALFWIDTH_KATAKANA,
+    HAN_COMPATIBILITY,
+    HAN_EXTENSION_A,
+    HAN_SUPPLEMENTARY,
+    HAN_UNIFIED,
+    HANGUL_JAMO,
+    HANGUL_SYLLABLES,
+    HIRAGANA_KATAKANA,
+)
 
 __all__ = ["Decoded", "decode"]
 
@@ -224,15 +234,15 @@ def _char_info(ch: str) -> tuple[float, int]:
         if ch in _WESTERN_LETTERS or ch in _TEXT_SYMBOLS:
             return 0.5, _LATIN
         return (0.2 if ch.isalpha() else 0.1), _LATIN
-    if 0x4E00 <= o <= 0x9FFF:
+    if o in HAN_UNIFIED:
         if ch in frequent_han:
             return 2.0, _HAN
         return (0.5 if ch in common_han else -0.5), _HAN
-    if 0xAC00 <= o <= 0xD7A3:
+    if o in HANGUL_SYLLABLES:
         if ch in frequent_hangul:
             return 2.0, _HANGUL
         return (1.0 if ch in ksx_hangul else -1.0), _HANGUL
-    if 0x3040 <= o <= 0x30FF:
+    if o in HIRAGANA_KATAKANA:
         return 1.5, _OTHER
     if 0x3000 <= o <= 0x303F or 0xFF01 <= o <= 0xFF5E or 0xFFE0 <= o <= 0xFFEE:
         return 0.5, _OTHER
@@ -242,9 +252,10 @@ def _char_info(ch: str) -> tuple[float, int]:
         return 0.6, _ALPHA
     if 0xE000 <= o <= 0xF8FF:  # private use: GB18030/Big5 user-defined areas
         return -4.0, _OTHER
-    if 0xFF61 <= o <= 0xFF9F or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF:
+    # Rare blocks that misdecoded bytes land in: GB18030's four-byte codes reach every plane.
+    if o in HALFWIDTH_KATAKANA or o in HAN_EXTENSION_A or o in HAN_COMPATIBILITY:
         return -1.0, _OTHER
-    if 0x1100 <= o <= 0x11FF or o >= 0x20000:
+    if o in HANGUL_JAMO or o >= HAN_SUPPLEMENTARY.start:
         return -1.0, _OTHER
     return 0.0, _OTHER
 

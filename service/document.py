@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field, fields
 from importlib import resources
 from typing import Any
 
 import jsonschema
-import orjson
 
 from .errors import ValidationError
 

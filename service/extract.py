@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Iterator
 from copy import deepcopy
-from dataclasses import dataclass, field
 from typing import Any
 
 import lxml.html

@@ -20,6 +20,8 @@ from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 from wordfreq.tokens import tokenize
 
+from .scripts import CJK_SCRIPTS, CJK_WEIGHT, Script, script_of
+
 __all__ = ["Detection", "detect", "detect_document"]
 
 
@@ -34,8 +36,7 @@ class Detection:
 
 UNDETERMINED = Detection(language="und", confidence=0.0, script=None)
 
-# A CJK character carries about as much text as three Latin letters.
-_CJK_WEIGHT = 3.0
+_CJK_WEIGHT = float(CJK_WEIGHT)
 # Share of the weighted letters a CJK script needs before it decides the language.
 _MIN_CJK_SHARE = 0.25
 # Hangul is never incidental in a non-Korean line; names in parentheses are in Latin script.
@@ -80,20 +81,6 @@ _NO_LANGUAGE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 _LANGDETECT_NAMES = {"zh-cn": "zh", "zh-tw": "zh"}
 _SCRIPT_OF_LANGUAGE = {"ko": "Hang", "ja": "Jpan"}
 
-_HANGUL, _HAN, _KANA, _LATIN, _CYRILLIC, _GREEK, _ARABIC, _HEBREW, _THAI, _DEVANAGARI, _OTHER = (
-    "Hang",
-    "Hani",
-    "Kana",
-    "Latn",
-    "Cyrl",
-    "Grek",
-    "Arab",
-    "Hebr",
-    "Thai",
-    "Deva",
-    "Zyyy",
-)
-_CJK = (_HANGUL, _HAN, _KANA)
 
 _factory: DetectorFactory | None = None
 _factory_lock = threading.Lock()
@@ -127,35 +114,6 @@ def _langdetect(text: str, seed: int) -> list[tuple[str, float]]:
             name = _LANGDETECT_NAMES.get(lang, lang)
             merged[name] = merged.get(name, 0.0) + float(prob)
     return sorted(merged.items(), key=lambda pair: -pair[1])
-
-
-@cache
-def _script_of(ch: str) -> str | None:
-    """The script of one letter, or None for digits, punctuation and symbols."""
-    o = ord(ch)
-    if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
-        return _HANGUL
-    if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or o >= 0x20000:
-        return _HAN if ch.isalpha() else None
-    if (0x3041 <= o <= 0x30FA) or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9D:
-        return _KANA  # U+30FB (middle dot) and U+30FC are left out: Chinese uses them too
-    if not ch.isalpha():
-        return None
-    if o < 0x250 or 0x1E00 <= o <= 0x1EFF or 0xFF21 <= o <= 0xFF5A:
-        return _LATIN
-    if 0x0400 <= o <= 0x052F:
-        return _CYRILLIC
-    if 0x0370 <= o <= 0x03FF:
-        return _GREEK
-    if 0x0600 <= o <= 0x06FF or 0x0750 <= o <= 0x077F:
-        return _ARABIC
-    if 0x0590 <= o <= 0x05FF:
-        return _HEBREW
-    if 0x0E00 <= o <= 0x0E7F:
-        return _THAI
-    if 0x0900 <= o <= 0x097F:
-        return _DEVANAGARI
-    return _OTHER
 
 
 @cache
@@ -197,11 +155,11 @@ class _Profile:
         for ch in _NO_LANGUAGE.sub(" ", text[:_MAX_SCAN_CHARS]):
             if ch < "A":
                 continue
-            script = _script_of(ch)
+            script = script_of(ch)
             if script is None:
                 continue
             counts[script] = counts.get(script, 0) + 1
-            if script == _HAN:
+            if script == Script.HAN:
                 variant = _han_variant(ch)
                 simplified += variant == "Hans"
                 traditional += variant == "Hant"
@@ -213,12 +171,14 @@ class _Profile:
     @property
     def weight(self) -> float:
         """Letters, with CJK characters counted as the text they stand for."""
-        return sum(n * (_CJK_WEIGHT if s in _CJK else 1.0) for s, n in self.counts.items())
+        return sum(n * (_CJK_WEIGHT if s in CJK_SCRIPTS else 1.0) for s, n in self.counts.items())
 
     def dominant(self) -> str | None:
         if not self.counts:
             return None
-        return max(self.counts, key=lambda s: self.counts[s] * (_CJK_WEIGHT if s in _CJK else 1))
+        return max(
+            self.counts, key=lambda s: self.counts[s] * (_CJK_WEIGHT if s in CJK_SCRIPTS else 1)
+        )
 
     def han_script(self) -> str:
         return "Hant" if self.traditional > self.simplified else "Hans"
@@ -228,7 +188,9 @@ class _Profile:
         total = self.weight
         if total == 0:
             return None
-        hangul, han, kana = self.count(_HANGUL), self.count(_HAN), self.count(_KANA)
+        hangul = self.count(Script.HANGUL)
+        han = self.count(Script.HAN)
+        kana = self.count(Script.KANA)
         if hangul >= 2 and hangul * _CJK_WEIGHT >= _MIN_HANGUL_SHARE * total and hangul >= kana:
             return "ko", hangul * _CJK_WEIGHT / total
         japanese = (kana + han) * _CJK_WEIGHT
@@ -338,7 +300,7 @@ def _with_word_prior(
     answer, and so do words that are more common elsewhere (Montag, ciao, hola).
     """
     language, prob = ranked[0]
-    if language == "en" or profile.dominant() != _LATIN:
+    if language == "en" or profile.dominant() != Script.LATIN:
         return language, prob
     if not all(ch.isascii() for ch in text if ch.isalpha()):
         return language, prob
@@ -406,7 +368,7 @@ def detect_document(paragraphs: Sequence[str], *, seed: int = 0) -> Detection:
         if decided is not None:
             votes[decided[0]] = votes.get(decided[0], 0.0) + weight
             continue
-        script = profile.dominant() or _OTHER
+        script = profile.dominant() or Script.OTHER
         pools.setdefault(script, []).append(paragraph)
         pool_weight[script] = pool_weight.get(script, 0.0) + weight
     for script, texts in pools.items():

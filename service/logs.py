@@ -18,6 +18,10 @@ CONTEXT_FIELDS = ("doc_id", "task_id", "url", "stage")
 current_task_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_task_id", default=None
 )
+# The pipeline stage running now (fetch, decode, ...): a dead letter names where it failed.
+current_stage: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_stage", default=None
+)
 
 
 class _ContextFilter(logging.Filter):

@@ -17,12 +17,10 @@ from typing import Any, cast
 
 import redis
 
+from ._redis import text as _text
+
 # Latency buckets in seconds: fetch/extract are milliseconds, translation is seconds.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class Recorder:

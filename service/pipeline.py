@@ -1,24 +1,30 @@
-"""The pipeline wired in one place: source -> fetch -> decode -> extract -> detect ->
-translate -> normalise -> Document.
+"""The route of one article, decided in one place.
 
-Two halves meet at the queue boundary: :meth:`Pipeline.ingest` (I/O-bound, the ``ingest``
-queue) returns an :class:`Article`, plain data that crosses Celery as JSON, and
-:meth:`Pipeline.finish` (CPU-bound translation, the ``translate`` queue) turns it into a
-validated :class:`Document`. ``process`` runs both in-process, with no Redis.
+``ingest`` (fetch -> decode -> extract -> detect) gives an :class:`Article`; ``route`` says
+what happens next: publish now (English, undetermined, translation off) or go to the
+``translate`` queue; ``translate`` never raises (a missing or failing model is a status);
+``finish`` builds the validated :class:`Document` with its fingerprint; ``publish`` stores
+it. ``newsingest process`` runs all of it in-process; the Celery tasks (workers/tasks.py)
+run ``ingest`` + ``route`` in the ingest queue and ``translate`` + ``publish`` in the
+translate queue. Neither decides anything this module does not.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
 from .decode import decode
+from .errors import IngestError
 from .extract import extract_html, extract_text
 from .fetch import FetchPolicy, fetch_url, read_file
 from .language import detect_document
+from .logs import current_stage
 from .normalise import (
     canonical_url,
     content_hash,
@@ -32,31 +38,33 @@ from .politeness import Politeness
 from .records import Article, Document, Extracted, Fetched, Source, utc_now
 from .settings import Settings
 from .similarity import simhash
+from .store import Published, Store
 from .tcache import TranslationCache
 from .translate import Engine, TranslationResult
 
-def article_from_document(doc: dict[str, Any]) -> Article:
-    """Rebuild the pre-translation Article from a published document (for re-translation)."""
-    source = dict(doc["source"])
-    fetched_at = str(source.pop("fetched_at"))
-    return Article(
-        source=Source.from_dict(source),
-        url=doc.get("url"),
-        fetched_at=fetched_at,
-        encoding=dict(doc["encoding"]),
-        extracted=Extracted(
-            title=doc.get("title"),
-            paragraphs=[p for p in str(doc["text"]).split("\n\n") if p],
-            authors=list(doc.get("authors") or []),
-            date=doc.get("published_at"),
-            site_name=doc.get("site_name"),
-            canonical_url=doc.get("canonical_url"),
-            description=doc.get("description"),
-        ),
-        language=str(doc["language"]),
-        language_confidence=float(doc["language_confidence"]),
-        script=doc.get("script"),
-    )
+log = logging.getLogger("newsingest.pipeline")
+
+INGEST_QUEUE = "ingest"
+TRANSLATE_QUEUE = "translate"
+
+Translator = Callable[[str, str | None, Sequence[str]], TranslationResult]
+
+
+class StageObserver(Protocol):
+    """Receives each stage's duration (and error reason); metrics.Recorder is one."""
+
+    def timed(self, stage: str) -> AbstractContextManager[None]: ...
+
+    def translated(self, chars: int, seconds: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Next:
+    """What happens to an article after ingest: publish ``translation`` now, or go to
+    ``queue`` (the translate queue) and be translated there."""
+
+    queue: str | None
+    translation: TranslationResult | None = None
 
 
 def make_engine(settings: Settings, cache: TranslationCache | None = None) -> Engine:
@@ -72,17 +80,20 @@ def make_engine(settings: Settings, cache: TranslationCache | None = None) -> En
     )
 
 
-def fetch_policy(settings: Settings) -> FetchPolicy:
-    return FetchPolicy.from_settings(settings)
-
-
-class StageObserver(Protocol):
-    """Receives each stage's duration (and error reason); metrics.Recorder is one."""
-
-    def timed(self, stage: str) -> AbstractContextManager[None]: ...
+def fingerprint(doc: Document) -> str:
+    """The near-duplicate fingerprint: a simhash of the English text when there is one."""
+    english = doc.text_en if doc.text_en is not None else doc.text
+    return f"simhash:{simhash(english):016x}"
 
 
 class Pipeline:
+    """The stages of one article, with the services they need passed in.
+
+    Workers pass a shared guarded HTTP client, Redis-backed politeness, a metrics observer
+    and a batching translator; ``newsingest process`` passes none of them and fetches with
+    a fresh client, no robots/host limits, and translates each document on its own.
+    """
+
     def __init__(
         self,
         settings: Settings,
@@ -91,17 +102,24 @@ class Pipeline:
         *,
         politeness: Politeness | None = None,
         http: httpx.Client | None = None,
+        translator: Translator | None = None,
     ) -> None:
         self.settings = settings
         self._engine = engine
         self._observer = observer
-        # Workers pass a shared guarded client and Redis-backed politeness; the in-process
-        # CLI passes neither and fetches with a fresh client and no robots/host limits.
         self._politeness = politeness
         self._http = http
+        self._translator = translator
 
-    def _stage(self, name: str) -> AbstractContextManager[None]:
-        return self._observer.timed(name) if self._observer is not None else nullcontext()
+    @contextmanager
+    def _stage(self, name: str) -> Iterator[None]:
+        """Times the stage and names it for a dead letter raised inside it."""
+        current_stage.set(name)
+        if self._observer is None:
+            yield
+            return
+        with self._observer.timed(name):
+            yield
 
     @property
     def engine(self) -> Engine:
@@ -109,15 +127,16 @@ class Pipeline:
             self._engine = make_engine(self.settings)
         return self._engine
 
+    # ---- ingest: the ingest queue's work -------------------------------------------------
+
     def acquire(self, source: Source) -> Fetched:
         if source.kind == "file":
             return read_file(source, self.settings.file_max_bytes)
-        return fetch_url(
-            source, fetch_policy(self.settings), self._http, politeness=self._politeness
-        )
+        policy = FetchPolicy.from_settings(self.settings)
+        return fetch_url(source, policy, self._http, politeness=self._politeness)
 
     def ingest(self, source: Source) -> Article:
-        """Fetch, decode, extract, normalise and detect: the ``ingest`` queue's work."""
+        """Fetch, decode, extract, normalise and detect."""
         with self._stage("fetch"):
             fetched = self.acquire(source)
         return self.ingest_fetched(fetched)
@@ -148,7 +167,9 @@ class Pipeline:
         )
         with self._stage("detect"):
             detection = detect_document(
-                ([title] if title else []) + paragraphs, seed=self.settings.langdetect_seed
+                ([title] if title else []) + paragraphs,
+                seed=self.settings.langdetect_seed,
+                hint=fetched.source.language_hint,
             )
         return Article(
             source=fetched.source,
@@ -161,14 +182,44 @@ class Pipeline:
             script=detection.script,
         )
 
+    # ---- the decision ----------------------------------------------------------------------
+
+    def route(self, article: Article, *, translate: bool = True, queued: bool = True) -> Next:
+        """Publish now, or translate first: in the translate queue when ``queued``, else here."""
+        ex = article.extracted
+        if article.language == "en":
+            return Next(None, TranslationResult("not_needed", ex.title, ex.paragraphs))
+        if article.language == "und":
+            return Next(None, self.translate(article))
+        if not translate:
+            return Next(
+                None, TranslationResult("skipped", None, None, detail="translation disabled")
+            )
+        if queued:
+            return Next(TRANSLATE_QUEUE)
+        return Next(None, self.translate(article))
+
+    # ---- translate: the translate queue's work -------------------------------------------
+
     def translate(self, article: Article) -> TranslationResult:
+        """The article's translation; a missing or failing model is a status, never a raise,
+        so the document is still published with its original text."""
         ex = article.extracted
         if article.language == "und":
             return TranslationResult(
                 "skipped", None, None, detail="language undetermined; nothing to translate from"
             )
-        with self._stage("translate"):
-            return self.engine.translate_document(article.language, ex.title, ex.paragraphs)
+        translator = self._translator or self.engine.translate_document
+        try:
+            with self._stage("translate"):
+                return translator(article.language, ex.title, ex.paragraphs)
+        except IngestError as exc:
+            return TranslationResult("failed", None, None, detail=f"{exc.reason}: {exc.message}")
+        except Exception as exc:  # noqa: BLE001 - publish untranslated rather than lose it
+            log.exception("translation crashed for %s", article.source.location)
+            return TranslationResult("failed", None, None, detail=f"{type(exc).__name__}: {exc}")
+
+    # ---- the document and its publication ----------------------------------------------------
 
     def finish(self, article: Article, translation: TranslationResult) -> Document:
         """Build and validate the document: the last stage before publishing."""
@@ -201,23 +252,31 @@ class Pipeline:
             content_hash=hash_,
             ingested_at=utc_now(),
         )
-        english = doc.text_en if doc.text_en is not None else doc.text
-        doc.fingerprint = f"simhash:{simhash(english):016x}"
+        doc.fingerprint = fingerprint(doc)
         doc.validate()
         return doc
 
+    def publish(
+        self, article: Article, translation: TranslationResult, store: Store
+    ) -> tuple[Document, Published]:
+        """Finish and store the document: the stream entry consumers read."""
+        doc = self.finish(article, translation)
+        with self._stage("publish"):
+            published = store.publish(doc)
+        if translation.status == "translated" and self._observer is not None:
+            self._observer.translated(len(doc.text) + len(doc.title or ""), translation.seconds)
+        log.info(
+            "published v%d (%s), translation %s",
+            published.version,
+            "new" if published.added else "already there",
+            translation.status,
+            extra={"doc_id": doc.id, "url": article.source.location, "stage": "publish"},
+        )
+        return doc, published
+
     def process(self, source: Source, *, translate: bool = True) -> Document:
-        """The whole pipeline in-process (``newsingest process``)."""
+        """The whole route in-process (``newsingest process``): no queue, no store."""
         article = self.ingest(source)
-        if not article.needs_translation:
-            ex = article.extracted
-            result = (
-                TranslationResult("not_needed", ex.title, ex.paragraphs)
-                if article.language == "en"
-                else self.translate(article)
-            )
-        elif translate:
-            result = self.translate(article)
-        else:
-            result = TranslationResult("skipped", None, None, detail="translation disabled")
-        return self.finish(article, result)
+        step = self.route(article, translate=translate, queued=False)
+        assert step.translation is not None  # queued=False always decides here
+        return self.finish(article, step.translation)

@@ -41,6 +41,10 @@ class Source:
     def from_dict(cls, data: dict[str, Any]) -> Source:
         return cls(str(data["kind"]), str(data["location"]), data.get("language_hint"))
 
+    def with_hint(self, language: str | None) -> Source:
+        """The same input with a language hint (a prior for detection, never a verdict)."""
+        return Source(self.kind, self.location, language or None)
+
 
 @dataclass(frozen=True)
 class Validators:
@@ -154,6 +158,30 @@ class Article:
             language=str(data["language"]),
             language_confidence=float(data["language_confidence"]),
             script=data.get("script"),
+        )
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Article:
+        """Rebuild the pre-translation Article from a published document (for re-translation)."""
+        source = dict(doc["source"])
+        fetched_at = str(source.pop("fetched_at"))
+        return cls(
+            source=Source.from_dict(source),
+            url=doc.get("url"),
+            fetched_at=fetched_at,
+            encoding=dict(doc["encoding"]),
+            extracted=Extracted(
+                title=doc.get("title"),
+                paragraphs=[p for p in str(doc["text"]).split("\n\n") if p],
+                authors=list(doc.get("authors") or []),
+                date=doc.get("published_at"),
+                site_name=doc.get("site_name"),
+                canonical_url=doc.get("canonical_url"),
+                description=doc.get("description"),
+            ),
+            language=str(doc["language"]),
+            language_confidence=float(doc["language_confidence"]),
+            script=doc.get("script"),
         )
 
 

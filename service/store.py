@@ -16,6 +16,7 @@ from typing import Any, cast
 import redis
 from redis.exceptions import NoScriptError
 
+from ._redis import text as _text
 from .document import DUPLICATE_PLACEHOLDER, VERSION_PLACEHOLDER
 from .records import Document, utc_now
 from .settings import Settings
@@ -82,10 +83,6 @@ class Published:
     added: bool
     stream_id: str
     version: int
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 class Store:

@@ -19,6 +19,7 @@ import redis
 from service.embedded import EmbeddedRedis
 from service.models import install_from
 from service.settings import Settings, load_settings
+from workers.cli.running import worker_argv
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSINGEST_SHARED_DIR", REPO.parent / "shared"))
@@ -118,15 +119,20 @@ class Worker:
     def __init__(self, env: dict[str, str], log: Path, args: list[str] | None = None) -> None:
         self.env = env
         self.log = log
-        self.args = args or ["-Q", "ingest,translate", "-c", "2"]
+        args = list(args or ["-c", "2"])
+        # "-Q QUEUES" among the args names the queues; both by default.
+        self.queue = args.pop(args.index("-Q") + 1) if "-Q" in args else "ingest,translate"
+        self.args = [a for a in args if a != "-Q"]
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> Worker:
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "workers.app", "worker", *self.args,
-                 "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
-                 "--loglevel", "info", "--without-mingle", "--without-gossip"],
+                worker_argv(
+                    self.queue,
+                    name=f"test-{uuid.uuid4().hex[:6]}@%h",
+                    extra=[*self.args, "--without-mingle", "--without-gossip"],
+                ),
                 cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
@@ -161,6 +167,6 @@ def run_cli(
     env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "workers.cli", *args],
         cwd=REPO, env=env, input=stdin, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip

@@ -1,18 +1,21 @@
-"""The scorer behind `newsingest eval`: tokens, P/R/F1, snippets, mojibake, and small real runs."""
+"""devtools.evaluate: tokens, P/R/F1, snippets, mojibake, small real runs, and its command."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from service import evaluate
-from service.evaluate import mojibake_signals, prf, snippet_check, tokens
+from devtools import evaluate
+from devtools.evaluate import mojibake_signals, prf, snippet_check, tokens
 from service.settings import Settings, load_settings
 
-from .conftest import CORPUS
+from .conftest import CORPUS, REPO
 
 
 @pytest.fixture
@@ -121,3 +124,30 @@ def test_extraction_run_scores_ours_and_plain_trafilatura(eval_settings: Setting
 def test_an_unknown_kind_is_refused(eval_settings: Settings) -> None:
     with pytest.raises(ValueError, match="extraction, langid, translation"):
         evaluate.run("speed", CORPUS, eval_settings, progress=False)
+
+
+def _evaluate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NEWSINGEST_DATA_DIR": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "-m", "devtools.evaluate", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_command_prints_json_on_stdout_and_the_report_on_stderr(tmp_path: Path) -> None:
+    done = _evaluate(tmp_path, "langid", str(CORPUS), "--limit", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["kind"] == "langid" and result["groups"]["all"]["n"] == 3 * 3
+    assert "langid:" in done.stderr
+
+
+def test_the_command_refuses_a_missing_corpus_in_one_line(tmp_path: Path) -> None:
+    done = _evaluate(tmp_path, "extraction", str(tmp_path / "nowhere"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("devtools.evaluate: ") and done.stderr.count("\n") == 1

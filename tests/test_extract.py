@@ -13,8 +13,8 @@ import trafilatura.xpaths as txpaths
 from lxml import etree
 from trafilatura.utils import load_html
 
+from devtools.evaluate import prf, tokens
 from service.decode import decode
-from service.evaluate import prf, tokens
 from service.extract import Extracted, _author, _load_html, _unwrap_layout_tables, extract_html
 from service.fetch import Source
 from service.pipeline import Pipeline

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import redis
 
+from devtools.http_fixtures import Listener, Request, Silent, Site, drip_headers, endless, gzip_bomb
 from service.decode import decode
 from service.errors import DecodeError, FetchError, TransientFetchError
 from service.fetch import (
@@ -29,7 +30,6 @@ from service.politeness import Politeness
 from service.settings import Settings
 
 from .conftest import EXTRACTION, GBK_PAGE
-from .http_fixtures import Listener, Request, Silent, Site, drip_headers, endless, gzip_bomb
 
 GBK_NO_DECLARATION = "cwced_zh/pages/ab65832c-15b6-4c9e-b64f-3bc575332499.html"
 ENGLISH_PAGE = "scrapinghub_aeb/pages/06ee193de4bd611f.html"

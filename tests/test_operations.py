@@ -76,7 +76,7 @@ def test_stats_and_exporter_show_stage_metrics_after_work(
 
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "exporter", "--port", str(port), "--bind",
+        [sys.executable, "-m", "workers.cli", "exporter", "--port", str(port), "--bind",
          "127.0.0.1"], cwd=REPO, env=settings_env,
     )  # fmt: skip
     try:

@@ -27,7 +27,7 @@ def test_a_record_older_than_the_visibility_timeout_is_sent_again(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     app = _Recorder()
-    task_id = outbox.send(app, redis_client, settings, "newsingest.ingest", [{"x": 1}], "ingest")  # type: ignore[arg-type]
+    task_id = outbox.Producer(app, redis_client, settings).ingest({"x": 1})  # type: ignore[arg-type]
     assert outbox.sweep(app, redis_client, settings) == 0  # type: ignore[arg-type]
     later = json.loads(redis_client.hget(outbox.outbox_key(settings), task_id))["at"]
     resent = outbox.sweep(app, redis_client, settings, now=later + settings.visibility_timeout + 1)  # type: ignore[arg-type]

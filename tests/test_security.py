@@ -19,13 +19,13 @@ import pytest
 import redis
 import yaml
 
+from devtools.http_fixtures import Listener, Site
 from service.embedded import EmbeddedRedis, free_port
 from service.errors import FetchError, SourceError
 from service.fetch import AddressGuard, FetchPolicy, Source, check_url, fetch_url, read_file
 from service.safety import check_redis_url
 
 from .conftest import REPO, SEEDS, Worker, run_cli
-from .http_fixtures import Listener, Site
 from .test_integration import wait_for
 
 POLICY = FetchPolicy(
@@ -270,11 +270,6 @@ def test_a_host_that_does_not_resolve_is_left_to_the_connection_error() -> None:
     assert check_redis_url("redis://nowhere.invalid:6379/0", resolve=resolve) is None
 
 
-def _cli_checks_redis() -> bool:
-    return "check_redis_url" in (REPO / "service" / "cli.py").read_text()
-
-
-@pytest.mark.skipif(not _cli_checks_redis(), reason="service/cli.py does not check Redis yet")
 @pytest.mark.parametrize("command", [["worker", "--queue", "ingest"], ["beat"], ["run"]])
 def test_the_service_refuses_to_start_on_an_open_redis_unless_told_to(
     settings_env: dict[str, str], command: list[str]
@@ -317,7 +312,9 @@ def test_worker_logs_hold_neither_the_redis_password_nor_article_text(
             assert out.returncode == 0, out.stderr
             subprocess.run(
                 [sys.executable, "-c",
-                 "import sys; from workers.app import app; app.send_task('newsingest.ingest', "
+                 "import sys;"
+                 " from service.settings import load_settings; from workers.app import make_app;"
+                 " app = make_app(load_settings()); app.send_task('newsingest.ingest', "
                  "args=[{'kind': 'file', 'location': sys.argv[1]}], queue='ingest')",
                  str(missing)],
                 cwd=REPO, env=env, check=True, timeout=60,

@@ -1,5 +1,6 @@
-"""Feeds and sitemaps: sources.toml, parsing, canonical URLs, dedupe, conditional GET, all
-over a real loopback server and a real Redis."""
+"""Feeds and sitemaps: sources.toml, parsing, canonical item URLs, dedupe, conditional GET,
+all over a real loopback server and a real Redis. The canonicaliser itself is specified in
+test_normalise.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 import redis
 
+from devtools.http_fixtures import Request, Site
 from service.decode import decode
 from service.errors import FetchError, SourceError
 from service.fetch import FetchPolicy, Source, fetch_url
@@ -17,7 +19,6 @@ from service.politeness import Politeness
 from service.settings import Settings
 from service.sources import (
     SourceConfig,
-    canonicalise,
     configured_sources,
     load_sources,
     parse_feed,
@@ -27,7 +28,6 @@ from service.sources import (
 )
 
 from .conftest import EXTRACTION, REPO
-from .http_fixtures import Request, Site
 
 GBK_NO_DECLARATION = "cwced_zh/pages/ab65832c-15b6-4c9e-b64f-3bc575332499.html"
 ENGLISH_PAGE = "scrapinghub_aeb/pages/06ee193de4bd611f.html"
@@ -138,20 +138,6 @@ def test_sources_are_read_and_checked(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as info:
         load_sources(path)
     assert info.value.reason == "bad_sources_file" and "kind" in info.value.message
-
-
-# -- canonical URLs --------------------------------------------------------------------------------
-
-
-def test_canonicalisation_drops_tracking_parameters_and_fragments() -> None:
-    url = (
-        "HTTPS://News.Example.COM:443/world/story.html?utm_source=rss&utm_medium=feed&id=42"
-        "&fbclid=abc&gclid=def&UTM_Campaign=x#comments"
-    )
-    assert canonicalise(url) == "https://news.example.com/world/story.html?id=42"
-    assert canonicalise("/a/b?utm_term=x", "http://h.example/feed") == "http://h.example/a/b"
-    assert canonicalise("javascript:alert(1)") is None
-    assert canonicalise("mailto:a@b.example") is None
 
 
 # -- parsing ---------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ import json
 import redis
 
 from service.consume import Consumer
-from service.records import Document
 from service.normalise import content_hash, document_id
+from service.records import Document
 from service.settings import Settings
 from service.store import Store
 

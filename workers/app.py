@@ -1,36 +1,51 @@
-"""The Celery application: Redis broker, two queues, reliability settings in one place.
+"""The Celery application, built from a Settings object: nothing is read at import.
 
-Delivery is at-least-once: tasks are acknowledged after they finish (``acks_late``) and
-re-queued when their worker process dies (``reject_on_worker_lost``); publishing is
-idempotent (see service/store.py), so running a task twice adds nothing.
+:func:`make_app` is the one place the runtime is wired: broker and queues, the reliability
+settings, the tasks, the middleware and the per-process services. Delivery is
+at-least-once: tasks are acknowledged after they finish (``acks_late``) and re-queued when
+their worker process dies (``reject_on_worker_lost``); publishing is idempotent (see
+service/store.py), so running a task twice adds nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
 from celery import Celery
-from celery.exceptions import TimeLimitExceeded
-from celery.signals import setup_logging, task_failure, task_postrun, task_prerun, worker_init
+from celery.signals import setup_logging, worker_init
 from kombu.entity import Queue
 
-from service.settings import Settings, get_settings
+from service.errors import ModelError
+from service.logs import configure
+from service.models import install_from
+from service.settings import Settings
 from service.sources import configured_sources
+
+from . import middleware, outbox, tasks
+from .outbox import HEARTBEAT_TASK, INGEST_QUEUE, POLL_TASK, TRANSLATE_QUEUE, Producer
+from .runtime import Services
 
 log = logging.getLogger("newsingest.workers")
 
-INGEST_QUEUE = "ingest"
-OUTBOX_TASKS = frozenset({"newsingest.ingest", "newsingest.translate"})
-TRANSLATE_QUEUE = "translate"
+
+class NewsApp(Celery):  # type: ignore[misc]
+    """The Celery app with what its tasks share: settings, services, producer, policy."""
+
+    settings: Settings
+    services: Services
+    policy: middleware.RetryPolicy
+
+    @property
+    def producer(self) -> Producer:
+        return Producer(self, self.services.client, self.settings)
 
 
 def poll_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
-    """One beat entry per source in sources.toml; a poll older than its interval is dropped."""
+    """One beat entry per configured source; a poll older than its interval is dropped."""
     return {
         f"poll:{source.name}": {
-            "task": "newsingest.poll_source",
+            "task": POLL_TASK,
             "schedule": source.interval,
             "args": [source.name],
             "options": {"queue": INGEST_QUEUE, "expires": source.interval},
@@ -44,9 +59,13 @@ def restore_sweep_seconds(settings: Settings) -> int:
     return max(1, min(60, settings.visibility_timeout // 10))
 
 
-def make_app() -> Celery:
-    settings = get_settings()
-    app = Celery("newsingest", include=["workers.tasks"])
+def make_app(settings: Settings, *, schedule_sources: bool = False) -> NewsApp:
+    """The app for ``settings``. Only beat asks for ``schedule_sources`` (it reads the
+    sources file); a worker, `submit` or `health` never do."""
+    app = NewsApp("newsingest", set_as_current=False)
+    app.settings = settings
+    app.services = Services(settings)
+    app.policy = middleware.RetryPolicy(app.services)
     app.conf.update(
         broker_url=settings.redis_url or "redis://127.0.0.1:6379/0",
         broker_connection_retry_on_startup=True,
@@ -85,101 +104,47 @@ def make_app() -> Celery:
         task_default_queue=INGEST_QUEUE,
         task_queues=(Queue(INGEST_QUEUE), Queue(TRANSLATE_QUEUE)),
         task_routes={
-            "newsingest.ingest": {"queue": INGEST_QUEUE},
-            "newsingest.heartbeat": {"queue": INGEST_QUEUE},
-            "newsingest.poll_source": {"queue": INGEST_QUEUE},
-            "newsingest.translate": {"queue": TRANSLATE_QUEUE},
+            outbox.INGEST_TASK: {"queue": INGEST_QUEUE},
+            HEARTBEAT_TASK: {"queue": INGEST_QUEUE},
+            POLL_TASK: {"queue": INGEST_QUEUE},
+            outbox.TRANSLATE_TASK: {"queue": TRANSLATE_QUEUE},
         },
         beat_schedule={
-            "heartbeat": {"task": "newsingest.heartbeat", "schedule": 30.0},
-            **poll_schedule(settings),
+            "heartbeat": {"task": HEARTBEAT_TASK, "schedule": 30.0},
+            **(poll_schedule(settings) if schedule_sources else {}),
         },
         worker_send_task_events=False,
         enable_utc=True,
     )
+    tasks.register(app)
+    middleware.install(
+        app,
+        [
+            middleware.LogContext(),
+            middleware.OutboxMiddleware(app.services),
+            middleware.Backstop(app.services),
+        ],
+    )
+    _connect_process_hooks(app, settings)
     return app
 
 
-app = make_app()
+def _connect_process_hooks(app: Celery, settings: Settings) -> None:
+    """Our logging instead of Celery's, and packages installed before the pool forks."""
 
+    def logging_hook(loglevel: str | int = "INFO", **_: object) -> None:
+        configure(loglevel or "INFO")
 
-@setup_logging.connect
-def _logging(loglevel: str | int = "INFO", **_: object) -> None:
-    """Our JSON/terminal logging instead of Celery's own format."""
-    from service.logs import configure
+    def install_models(sender: Any = None, **_: object) -> None:
+        if getattr(sender, "app", None) is not app or settings.models_dir is None:
+            return
+        try:
+            installed = install_from(settings.models_dir, settings.packages_dir)
+            log.info("translation packages ready: %s", ", ".join(p.package_id for p in installed))
+        except ModelError as exc:
+            log.error(
+                "could not install translation packages from %s: %s", settings.models_dir, exc
+            )
 
-    configure(loglevel or "INFO")
-
-
-@task_prerun.connect
-def _task_started(task_id: str | None = None, **_: object) -> None:
-    from service.logs import current_task_id
-
-    current_task_id.set(task_id)
-
-
-@task_postrun.connect
-def _task_finished(
-    sender: Any = None, task_id: str | None = None, state: str | None = None, **_: object
-) -> None:
-    from service.logs import current_task_id
-
-    current_task_id.set(None)
-    # A final outcome (a document, a dead letter, or a failure the backstop dead-letters)
-    # clears the task's outbox record; a retry keeps it.
-    if state in ("SUCCESS", "FAILURE") and getattr(sender, "name", "") in OUTBOX_TASKS:
-        from . import outbox
-        from .tasks import store
-
-        with contextlib.suppress(Exception):
-            outbox.done(store().client, get_settings(), task_id)
-
-
-@task_failure.connect
-def _dead_letter_escaped(
-    sender: Any = None,
-    task_id: str | None = None,
-    exception: BaseException | None = None,
-    args: Any = None,
-    **_: object,
-) -> None:
-    """The backstop of "nothing is lost": with acks_late a failed task is acknowledged, so a
-    task that failed without writing its own dead letter (killed by the hard time limit,
-    or an exception that escaped its handlers) is dead-lettered here. A task id
-    dead-letters at most once, so a task that did write one adds nothing."""
-    name = getattr(sender, "name", "")
-    if name not in ("newsingest.ingest", "newsingest.translate") or not args:
-        return
-    payload = args[0] if isinstance(args[0], dict) else {}
-    source = payload.get("source", {}) if name == "newsingest.translate" else payload
-    hard_limit = isinstance(exception, TimeLimitExceeded)
-    request = getattr(sender, "request", None)
-    try:
-        from workers.tasks import store
-
-        store().dead_letter(
-            input=source if isinstance(source, dict) else {"raw": repr(source)},
-            reason="time_limit" if hard_limit else "internal_error",
-            error=f"{type(exception).__name__}: {exception}",
-            stage=name.split(".", 1)[1],
-            attempts=int(getattr(request, "retries", 0) or 0) + 1,
-            task_id=task_id,
-        )
-    except Exception:  # noqa: BLE001 - a signal handler must not raise; say so loudly
-        log.exception("could not dead-letter failed task %s[%s]", name, task_id)
-
-
-@worker_init.connect
-def _install_models(**_: object) -> None:
-    """Install packages from models_dir before the pool forks, so children share the files."""
-    from service.errors import ModelError
-    from service.models import install_from
-
-    settings = get_settings()
-    if settings.models_dir is None:
-        return
-    try:
-        installed = install_from(settings.models_dir, settings.packages_dir)
-        log.info("translation packages ready: %s", ", ".join(p.package_id for p in installed))
-    except ModelError as exc:
-        log.error("could not install translation packages from %s: %s", settings.models_dir, exc)
+    setup_logging.connect(logging_hook, weak=False)
+    worker_init.connect(install_models, weak=False)

@@ -1,11 +1,12 @@
-"""An outbox for every ingest and translate task, so a message can never vanish in transit.
+"""The task outbox and the producer: the one way work enters the queues.
 
 The Redis broker moves a message from the queue to its "unacked" record in two steps; a
 worker killed between them loses the message without trace (kombu's Redis transport). So
-every task is first recorded in ``<prefix>:outbox`` (task id -> name, args, queue, time) and
-sent with that id; the record is removed only when the task reaches a final outcome (a
-document or a dead letter). Beat's heartbeat re-sends records older than the broker's
-visibility timeout. A re-sent task may run twice; publishing is idempotent, so that is safe.
+every ingest and translate task is first recorded in ``<prefix>:outbox`` (task id -> name,
+args, queue, time) and sent with that id; the outbox middleware removes the record when the
+task reaches a final outcome (a document or a dead letter). Beat's heartbeat re-sends
+records older than the broker's visibility timeout. A re-sent task may run twice;
+publishing is idempotent, so that is safe.
 """
 
 from __future__ import annotations
@@ -20,25 +21,44 @@ from celery.utils import uuid
 
 from service.settings import Settings
 
+INGEST_QUEUE = "ingest"
+TRANSLATE_QUEUE = "translate"
+QUEUES = (INGEST_QUEUE, TRANSLATE_QUEUE)
+INGEST_TASK = "newsingest.ingest"
+TRANSLATE_TASK = "newsingest.translate"
+POLL_TASK = "newsingest.poll_source"
+HEARTBEAT_TASK = "newsingest.heartbeat"
+# The task that does each queue's work, and so the task a step's next queue names.
+TASK_OF_QUEUE = {INGEST_QUEUE: INGEST_TASK, TRANSLATE_QUEUE: TRANSLATE_TASK}
+OUTBOX_TASKS = frozenset(TASK_OF_QUEUE.values())
+
 
 def outbox_key(settings: Settings) -> str:
     return f"{settings.key_prefix}:outbox"
 
 
-def send(
-    app: Celery,
-    client: redis.Redis,
-    settings: Settings,
-    name: str,
-    args: list[Any],
-    queue: str,
-) -> str:
-    """Record, then send; returns the task id."""
-    task_id = str(uuid())
-    record = {"name": name, "args": args, "queue": queue, "at": time.time()}
-    client.hset(outbox_key(settings), task_id, json.dumps(record, ensure_ascii=False))
-    app.send_task(name, args=args, queue=queue, task_id=task_id)
-    return task_id
+class Producer:
+    """Hands inputs and articles to the queues, through the outbox."""
+
+    def __init__(self, app: Celery, client: redis.Redis, settings: Settings) -> None:
+        self.app = app
+        self.client = client
+        self.settings = settings
+
+    def send(self, queue: str, payload: dict[str, Any]) -> str:
+        """Record, then send the queue's task with ``payload``; returns the task id."""
+        name = TASK_OF_QUEUE[queue]
+        task_id = str(uuid())
+        record = {"name": name, "args": [payload], "queue": queue, "at": time.time()}
+        self.client.hset(outbox_key(self.settings), task_id, json.dumps(record, ensure_ascii=False))
+        self.app.send_task(name, args=[payload], queue=queue, task_id=task_id)
+        return task_id
+
+    def ingest(self, source: dict[str, Any]) -> str:
+        return self.send(INGEST_QUEUE, source)
+
+    def translate(self, article: dict[str, Any]) -> str:
+        return self.send(TRANSLATE_QUEUE, article)
 
 
 def done(client: redis.Redis, settings: Settings, task_id: str | None) -> None:

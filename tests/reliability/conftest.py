@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.harness import HEADER, MODELS, REPORTS, Servers
 from service.models import install_from
-
-from .harness import HEADER, MODELS, REPORTS, Servers
 
 HERE = Path(__file__).resolve().parent
 

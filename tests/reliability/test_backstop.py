@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import PREFIX, REPO, Cluster, Input, Servers, stall
+from devtools.harness import PREFIX, REPO, Cluster, Input, Servers, stall
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,9 @@ def test_an_exception_that_escapes_a_task_is_dead_lettered(tmp_path: Path, packa
         payload = json.dumps(broken)
         subprocess.run(
             [sys.executable, "-c",
-             "import json, sys; from workers.app import app; app.send_task("
+             "import json, sys;"
+             " from service.settings import load_settings; from workers.app import make_app;"
+             " app = make_app(load_settings()); app.send_task("
              "'newsingest.translate', args=[json.loads(sys.argv[1])], queue='translate')",
              payload],
             cwd=REPO, env=cluster.env, check=True, timeout=60,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import (
+from devtools.harness import (
     PREFIX,
     REPORTS,
     Cluster,

@@ -10,7 +10,6 @@ id and version).
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import os
@@ -31,12 +30,11 @@ from typing import Any
 
 import redis
 
-from service.cli import _celery_argv
+from devtools.http_fixtures import Request, Site
 from service.embedded import EmbeddedRedis
-from service.settings import load_settings
-from tests.http_fixtures import Request, Site
+from workers.cli.running import beat_argv, worker_argv
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSINGEST_SHARED_DIR", REPO.parent / "shared"))
 EXTRACTION = SHARED / "corpus" / "extraction"
 SEEDS = SHARED / "seeds"
@@ -673,34 +671,30 @@ def worker_env(
 def celery_worker(
     queue: str, concurrency: int | None, env: dict[str, str], log: Path, extra: Iterable[str] = ()
 ) -> Proc:
-    """The worker `newsingest worker --queue Q` would exec (the translate pool is threads),
-    under a name of its own and without mingle/gossip chatter."""
-    args = argparse.Namespace(queue=queue, concurrency=concurrency, loglevel="info")
-    argv = _celery_argv("worker", args, load_settings(env))
-    argv[argv.index("-n") + 1] = f"{queue}-{uuid.uuid4().hex[:6]}@%h"
-    return Proc(
-        f"{queue} worker", [*argv, "--without-mingle", "--without-gossip", *extra], env, log
+    """`newsingest worker --queue Q` as `newsingest run` starts it (the translate pool is
+    threads), under a name of its own and without mingle/gossip chatter."""
+    argv = worker_argv(
+        queue,
+        concurrency=concurrency,
+        name=f"{queue}-{uuid.uuid4().hex[:6]}@%h",
+        extra=["--without-mingle", "--without-gossip", *extra],
     )
+    return Proc(f"{queue} worker", argv, env, log)
 
 
 def celery_beat(env: dict[str, str], work: Path, log: Path) -> Proc:
-    argv = [
-        sys.executable, "-m", "celery", "-A", "workers.app", "beat",
-        "-s", str(work / "data" / "celerybeat-schedule"), "--loglevel", "info",
-    ]  # fmt: skip
+    argv = beat_argv("info")
     return Proc("beat", argv, env, log)
 
 
 SUBMIT = """
 import json, sys
 import redis
-from service.settings import get_settings
-from workers import outbox
-from workers.app import app
-settings = get_settings()
-client = redis.Redis.from_url(settings.redis_url)
+from service.settings import load_settings
+from workers.app import make_app
+producer = make_app(load_settings()).producer
 for line in sys.stdin:
-    outbox.send(app, client, settings, "newsingest.ingest", [json.loads(line)], "ingest")
+    producer.ingest(json.loads(line))
 """
 
 

@@ -1,0 +1,17 @@
+"""The one back-off rule of the service, shared by in-process retries and the Celery tasks."""
+
+from __future__ import annotations
+
+import random
+
+
+def backoff_delay(
+    attempt: int, retry_after: float | None, cap: float, *, base: float = 0.5
+) -> float:
+    """Exponential backoff with full jitter; a server's Retry-After wins when longer.
+
+    Full jitter spreads the retries of many workers that failed together; the result never
+    exceeds ``cap``, even when the server asks for longer.
+    """
+    delay = random.uniform(0, min(cap, base * 2.0**attempt))
+    return min(cap, max(delay, retry_after or 0.0))

@@ -1,0 +1,159 @@
+"""Local tools, no Redis: `process`, `detect`, `translate`, `models`, `schema`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from service.errors import IngestError, ModelError, TranslationError
+from service.settings import Settings
+
+from ._common import emit, fail
+
+
+def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
+    """The whole route in-process, one JSON document per input on stdout."""
+    from service.fetch import source_from_arg
+    from service.models import install_from
+    from service.pipeline import Pipeline
+
+    if settings.models_dir is not None and not args.no_translate:
+        try:
+            install_from(settings.models_dir, settings.packages_dir)
+        except ModelError as exc:
+            print(f"newsingest: WARNING: {exc}", file=sys.stderr)
+    pipeline = Pipeline(settings)
+    status = 0
+    for item in args.inputs:
+        try:
+            source = source_from_arg(item)
+            if args.lang:
+                source = source.with_hint(args.lang)
+            doc = pipeline.process(source, translate=not args.no_translate)
+        except IngestError as exc:
+            fail(f"{item}: {exc.reason}: {exc.message}")
+            status = 1
+            continue
+        emit(doc.as_dict())
+    return status
+
+
+def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
+    from service.language import detect
+
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        result = detect(text, seed=settings.langdetect_seed)
+        sys.stdout.write(f"{result.language}\t{result.confidence:.4f}\n")
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
+    from service.pipeline import make_engine
+
+    engine = make_engine(settings)
+    lines = [line.rstrip("\n") for line in sys.stdin]
+    try:
+        out = engine.translate_sentences(args.source_lang, lines)
+    except TranslationError as exc:
+        fail(f"{exc.message} (install one with `newsingest models install PATH`)")
+        return 3
+    for line in out:
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+CANARIES = {
+    "zh": "中国海关总署周二公布的数据显示，今年前七个月进出口总值同比增长百分之三。",
+    "ko": "정부는 22일 내년 경제성장률 전망치를 2.1%로 상향 조정했다고 밝혔다.",
+    "ja": "政府は22日、来年度の経済成長率の見通しを引き上げたと発表した。",
+}
+
+
+def _verify_packages(packages: list[Any], settings: Settings) -> int:
+    """Translate a canary sentence with each package: it loads, it answers, how fast."""
+    from service.pipeline import make_engine
+
+    if not packages:
+        print(f"newsingest: no translation packages installed in {settings.packages_dir}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    engine = make_engine(settings)
+    status = 0
+    for pkg in packages:
+        canary = CANARIES.get(pkg.from_code, "The government raised its growth forecast.")
+        started = time.perf_counter()
+        try:
+            [out] = engine.translate_sentences(pkg.from_code, [canary])
+            ok = bool(out.strip()) and out.strip() != canary
+        except Exception as exc:  # noqa: BLE001 - a broken package is the answer
+            out, ok = f"{type(exc).__name__}: {exc}", False
+        seconds = time.perf_counter() - started
+        speed = round(len(canary) / seconds, 1)
+        emit({**pkg.as_dict(), "ok": ok, "canary": canary, "output": out,
+               "seconds": round(seconds, 3), "chars_per_s": speed})  # fmt: skip
+        status |= 0 if ok else 1
+    return status
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from service.models import install_from, installed_packages
+
+    if args.models_cmd == "install":
+        try:
+            for pkg in install_from(Path(args.path), settings.packages_dir):
+                emit({"installed": pkg.as_dict()})
+        except ModelError as exc:
+            print(f"newsingest: {exc.message}", file=sys.stderr)
+            return 1
+        return 0
+    packages = installed_packages(settings.packages_dir)
+    if args.models_cmd == "verify":
+        return _verify_packages(packages, settings)
+    if not packages:
+        print(
+            f"newsingest: no translation packages installed in {settings.packages_dir}",
+            file=sys.stderr,
+        )
+    for pkg in packages:
+        emit(pkg.as_dict())
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from service.document import schema
+
+    print(json.dumps(schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("process", help="run the whole pipeline in-process, no Redis")
+    p.add_argument("inputs", nargs="+", metavar="PATH|URL")
+    p.add_argument("--no-translate", action="store_true")
+    p.add_argument("--lang", help="language hint for the inputs (a prior for detection)")
+    p.set_defaults(func=cmd_process)
+
+    p = sub.add_parser("detect", help="detect the language of each stdin line")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("translate", help="translate each stdin line to English")
+    p.add_argument("--from", dest="source_lang", required=True, choices=["zh", "ko"])
+    p.set_defaults(func=cmd_translate)
+
+    p = sub.add_parser("models", help="list, verify or install translation packages")
+    msub = p.add_subparsers(dest="models_cmd", required=True)
+    msub.add_parser("list")
+    msub.add_parser("verify", help="translate a canary sentence with each package")
+    mi = msub.add_parser("install")
+    mi.add_argument("path", help="an .argosmodel file or a directory of them")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("schema", help="print the document JSON Schema")
+    p.set_defaults(func=cmd_schema)

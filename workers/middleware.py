@@ -1,0 +1,217 @@
+"""Cross-cutting concerns, one class each, as dramatiq's middleware does it.
+
+Celery has no middleware; its signals are the hook points. :func:`install` connects one
+dispatcher per hook for one app, and each middleware sees only that app's tasks:
+
+- :class:`LogContext`: the task id (and the stage running) on every log line;
+- :class:`OutboxMiddleware`: a final outcome clears the task's outbox record;
+- :class:`Backstop`: a task that failed without writing its own dead letter (the hard
+  time limit killed it, or an exception escaped) is dead-lettered, so nothing is lost.
+
+The retry-or-dead-letter policy is :class:`RetryPolicy`, applied by the tasks' base class
+(workers/tasks.py) around every run: one ladder for every task, one back-off function
+(``service.retry.backoff_delay``) shared with fetching.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from celery import Celery, Task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from celery.signals import task_failure, task_postrun, task_prerun
+from kombu.exceptions import OperationalError
+
+from service.errors import IngestError, TransientFetchError
+from service.logs import current_stage, current_task_id
+from service.retry import backoff_delay
+from service.settings import Settings
+
+from . import outbox
+from .runtime import Services
+
+log = logging.getLogger("newsingest.workers")
+
+# Redis unreachable while handing work on or publishing: transient, retried, never dead.
+BROKER_ERRORS = (redis.ConnectionError, redis.TimeoutError, OperationalError)
+
+
+class Middleware:
+    """Hooks around a task run; every hook must not raise."""
+
+    def before_task(self, task: Task, task_id: str | None) -> None:
+        """The task is about to run."""
+
+    def after_task(self, task: Task, task_id: str | None, state: str | None) -> None:
+        """The task returned (SUCCESS), failed (FAILURE) or asked to be retried (RETRY)."""
+
+    def on_failure(
+        self, task: Task, task_id: str | None, exc: BaseException | None, args: Any
+    ) -> None:
+        """An exception escaped the task, or the pool killed it (hard time limit)."""
+
+
+class LogContext(Middleware):
+    def before_task(self, task: Task, task_id: str | None) -> None:
+        current_task_id.set(task_id)
+        current_stage.set(None)
+
+    def after_task(self, task: Task, task_id: str | None, state: str | None) -> None:
+        current_task_id.set(None)
+        current_stage.set(None)
+
+
+class OutboxMiddleware(Middleware):
+    """A final outcome (a document, a dead letter, or a failure the backstop dead-letters)
+    clears the task's outbox record; a retry keeps it."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def after_task(self, task: Task, task_id: str | None, state: str | None) -> None:
+        if state not in ("SUCCESS", "FAILURE") or task.name not in outbox.OUTBOX_TASKS:
+            return
+        try:
+            outbox.done(self.services.client, self.services.settings, task_id)
+        except redis.RedisError as exc:
+            # The heartbeat will re-send it; publishing is idempotent, so that adds nothing.
+            log.warning("could not clear outbox record of %s: %s", task_id, exc)
+
+
+def dead_letter_input(task_name: str, args: Any) -> dict[str, Any]:
+    """What to store as a dead letter's input, so `dead replay` can send it again."""
+    payload = args[0] if args else None
+    if task_name == outbox.TRANSLATE_TASK and isinstance(payload, dict):
+        payload = payload.get("source", payload)
+    if task_name == outbox.POLL_TASK:
+        return {"kind": "feed", "name": str(payload)}
+    return payload if isinstance(payload, dict) else {"raw": repr(payload)}
+
+
+class Backstop(Middleware):
+    """The backstop of "nothing is lost": with acks_late a failed task is acknowledged, so a
+    task that failed without writing its own dead letter is dead-lettered here. A task id
+    dead-letters at most once, so a task that did write one adds nothing."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def on_failure(
+        self, task: Task, task_id: str | None, exc: BaseException | None, args: Any
+    ) -> None:
+        if task.name not in outbox.OUTBOX_TASKS or not args:
+            return
+        request = getattr(task, "request", None)
+        try:
+            self.services.store.dead_letter(
+                input=dead_letter_input(task.name, args),
+                reason="time_limit" if isinstance(exc, TimeLimitExceeded) else "internal_error",
+                error=f"{type(exc).__name__}: {exc}",
+                stage=task.name.split(".", 1)[1],
+                attempts=int(getattr(request, "retries", 0) or 0) + 1,
+                task_id=task_id,
+            )
+        except Exception:  # noqa: BLE001 - a signal handler must not raise; say so loudly
+            log.exception("could not dead-letter failed task %s[%s]", task.name, task_id)
+
+
+class RetryPolicy:
+    """One ladder for every task's failures:
+
+    - transient fetch errors (timeouts, 5xx, 429) are retried with back-off, a server's
+      Retry-After winning, and dead-lettered after ``task_max_retries``;
+    - Redis or the broker away: retried with back-off, never dead-lettered (not the input's
+      fault, and the dead letter would need Redis too);
+    - an IngestError is a dead letter with its reason; the soft time limit is ``time_limit``;
+    - anything else is a bug: logged with its traceback, dead-lettered as ``internal_error``.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def handle(self, task: Task, exc: Exception, args: Any) -> dict[str, Any]:
+        """The task's outcome for ``exc``: a dead letter, or raises Celery's Retry."""
+        retries = int(task.request.retries or 0)
+        stage = current_stage.get() or task.name.split(".", 1)[1]
+        if isinstance(exc, BROKER_ERRORS):
+            delay = backoff_delay(retries, None, self.settings.retry_backoff_max, base=2.0)
+            raise task.retry(exc=exc, countdown=delay) from exc
+        if isinstance(exc, TransientFetchError):
+            if retries < self.settings.task_max_retries:
+                delay = backoff_delay(
+                    retries, exc.retry_after, self.settings.retry_backoff_max, base=2.0
+                )
+                raise task.retry(exc=exc, countdown=delay) from exc
+            return self.dead(task, args, stage, exc.reason, f"gave up after retries: {exc}")
+        if isinstance(exc, IngestError):
+            return self.dead(task, args, stage, exc.reason, exc.message)
+        if isinstance(exc, SoftTimeLimitExceeded):
+            return self.dead(
+                task, args, stage, "time_limit", f"{task.name} exceeded its time limit"
+            )
+        log.exception("unexpected error in %s", task.name)
+        return self.dead(task, args, stage, "internal_error", f"{type(exc).__name__}: {exc}")
+
+    def dead(self, task: Task, args: Any, stage: str, reason: str, error: str) -> dict[str, Any]:
+        payload = dead_letter_input(task.name, args)
+        self.services.store.dead_letter(
+            input=payload,
+            reason=reason,
+            error=error,
+            stage=stage,
+            attempts=int(task.request.retries or 0) + 1,
+            task_id=task.request.id,
+        )
+        self.services.recorder.observe("dead_letter", 0.0, reason)
+        log.warning(
+            "dead-lettered at %s: %s",
+            stage,
+            reason,
+            extra={"url": payload.get("location"), "stage": stage},
+        )
+        return {"status": "dead", "reason": reason}
+
+
+def install(app: Celery, middleware: list[Middleware]) -> None:
+    """Connect the hooks of ``middleware`` to Celery's signals, for ``app``'s tasks only."""
+
+    def mine(sender: Any) -> bool:
+        return getattr(sender, "app", None) is app
+
+    def prerun(sender: Any = None, task_id: str | None = None, **_: object) -> None:
+        if mine(sender):
+            for m in middleware:
+                m.before_task(sender, task_id)
+
+    def postrun(
+        sender: Any = None, task_id: str | None = None, state: str | None = None, **_: object
+    ) -> None:
+        if mine(sender):
+            for m in reversed(middleware):
+                m.after_task(sender, task_id, state)
+
+    def failure(
+        sender: Any = None,
+        task_id: str | None = None,
+        exception: BaseException | None = None,
+        args: Any = None,
+        **_: object,
+    ) -> None:
+        if mine(sender):
+            for m in reversed(middleware):
+                m.on_failure(sender, task_id, exception, args)
+
+    hooks: list[tuple[Any, Callable[..., None]]] = [
+        (task_prerun, prerun),
+        (task_postrun, postrun),
+        (task_failure, failure),
+    ]
+    for signal, handler in hooks:
+        signal.connect(handler, weak=False)
