@@ -30,7 +30,7 @@ from service.fetch import Source, read_file
 from service.language import detect, detect_document
 from service.logs import configure
 from service.pipeline import Pipeline, make_engine
-from service.settings import Settings, get_settings
+from service.settings import Settings, load_settings
 
 from ._metrics import (
     BASELINE,
@@ -400,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON on stdout")
     args = parser.parse_args(argv)
     try:
-        settings = get_settings()
+        settings = load_settings()
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"devtools.evaluate: {exc}", file=sys.stderr)
         return 2

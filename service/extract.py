@@ -2,46 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
+import logging
 import re
 from collections.abc import Iterator
-from copy import deepcopy
 from typing import Any
 
-import lxml.html
-import trafilatura
-import trafilatura.metadata as tmeta
-import trafilatura.utils as tutils
-from htmldate import find_date
-from lxml import etree
-from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
-from trafilatura.json_metadata import normalize_authors
-from trafilatura.utils import is_dubious_html, repair_faulty_html, trim
-from trafilatura.xml import delete_element
+from lxml.html import HtmlElement
 
+from . import _trafilatura
+from ._trafilatura import PARSER_ERRORS, Engine, body_paragraphs
 from .cleanup import FURNITURE_RULES, boilerplate_rule, clean_plain_text
 from .errors import ExtractionError
 from .records import Extracted
+from .scripts import HAN, HANGUL, text_weight
+
+logger = logging.getLogger("newsingest.extract")
 
 _TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _CANONICAL_RE = re.compile(r"<link\b[^>]*\brel=[\"']?canonical[\"']?[^>]*>", re.IGNORECASE)
 _HREF_RE = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.IGNORECASE)
 # Scan only the head-ish start of the page for tags; bounded so hostile pages stay cheap.
 _HEAD_SCAN = 200_000
-# What trafilatura, htmldate and lxml raise on hostile markup (htmldate asserts, for one).
-# Deliberately not Exception: a task's soft time limit must still get through.
-_PARSER_ERRORS = (
-    ValueError,
-    TypeError,
-    RecursionError,
-    AssertionError,
-    AttributeError,
-    IndexError,
-    KeyError,
-    etree.LxmlError,
-)
-_WIDE_RE = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
 # Settings below were chosen by measurement on the dev corpus (docs/choices.md).
 # trafilatura's fallback extractors (readability, jusText) cost ~6 ms a page but rescue
 # pages its own pass gets wrong, so they stay on.
@@ -67,39 +49,14 @@ _SPACES_RE = re.compile(r"\s+")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
-# lxml.html's parser chooses each element's Python class (FormElement for <form>, ...) in a
-# Python callback, run every time lxml hands an element to Python: thousands of times a page
-# in trafilatura, a few percent of our time. This copy of trafilatura's parser makes every
-# element a plain HtmlElement without the callback (nothing here uses the form classes), and
-# the copies trafilatura and htmldate make of our tree keep it.
-_HTML_PARSER = tutils.HTML_PARSER.copy()
-_HTML_PARSER.set_element_class_lookup(
-    etree.ElementDefaultClassLookup(
-        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
-    )
-)
-
-
-def _load_html(html: str) -> HtmlElement | None:
-    """trafilatura's load_html for a decoded page, with the parser above."""
-    beginning = html[:50].lower()
-    html = repair_faulty_html(html, beginning)
-    tree: HtmlElement | None = None
-    with contextlib.suppress(ValueError, etree.LxmlError):  # a string declaring an encoding
-        tree = lxml.html.fromstring(html, parser=_HTML_PARSER)
-    if tree is None or len(tree) < 1:  # retry as bytes, as trafilatura does
-        data, tree = html.encode("utf-8", "surrogatepass"), None
-        with contextlib.suppress(ValueError, etree.LxmlError):
-            tree = lxml.html.fromstring(data, parser=_HTML_PARSER)
-    if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
-        return None  # not HTML at all
-    return tree
+# A comma splits authors only where a name follows: a capital, Hangul or Han.
+_AUTHOR_SPLIT_RE = re.compile(rf"\s*[;|]\s*|\s+and\s+|\s*,\s*(?=[A-Z{HANGUL}{HAN}])")
 
 
 def _split_authors(raw: str | None) -> list[str]:
     if not raw:
         return []
-    parts = re.split(r"\s*[;|]\s*|\s+and\s+|\s*,\s*(?=[A-Z\u3131-\uD7A3\u4E00-\u9FFF])", raw)
+    parts = _AUTHOR_SPLIT_RE.split(raw)
     return [p.strip() for p in parts if p and p.strip()]
 
 
@@ -139,11 +96,6 @@ def _canonical_from_html(html: str) -> str | None:
     return None
 
 
-def _weight(text: str) -> int:
-    """Text size with CJK characters counted three times, about their share of a sentence."""
-    return len(text) + 2 * len(_WIDE_RE.findall(text))
-
-
 def _is_layout_table(table: HtmlElement) -> bool:
     """Readability's test, simplified: a table holding blocks or prose is page layout.
 
@@ -162,7 +114,7 @@ def _is_layout_table(table: HtmlElement) -> bool:
     for cell in table.iter("td"):
         if any(el.tag in _BLOCK_TAGS for el in cell.iterdescendants() if isinstance(el.tag, str)):
             return True
-        if _weight(cell.text_content().strip()) > _LAYOUT_CELL_WEIGHT:
+        if text_weight(cell.text_content().strip()) > _LAYOUT_CELL_WEIGHT:
             return True
     return False
 
@@ -174,175 +126,6 @@ def _unwrap_layout_tables(tree: HtmlElement) -> None:
             for el in table.iter("tbody", "thead", "tfoot", "tr", "td", "th"):
                 el.tag = "div"
             table.tag = "div"
-
-
-def _find_date(tree: HtmlElement, url: str | None) -> str | None:
-    """htmldate's quick pass (markup, meta, URL) first, the extensive text search only if it
-    finds nothing: on the dev corpus 2.0 ms a page instead of 12.6, and 34/48 dates right on
-    the same day instead of 33/48 (the quick pass prefers explicit markup)."""
-    for extensive in (False, True):
-        config: dict[str, Any] = tmeta.set_date_params(extensive)  # type: ignore[attr-defined]
-        config["url"] = url
-        date: str | None = find_date(tree, **config)
-        if date:
-            return date
-    return None
-
-
-# trafilatura's extract_author copies the page, prunes it with AUTHOR_DISCARD_XPATHS and runs
-# up to three AUTHOR_XPATHS over every element: 4.7 ms on a page whose meta tags name no
-# author, as libxml2 evaluates attribute predicates slowly. _author applies the same tests
-# (these tags, attributes and regexes) in one pass over the elements and copies only a
-# candidate that holds a pruned element. tests/test_extract.py pins trafilatura's expressions
-# and checks that both give the same author on every corpus page.
-_AUTHOR_TAGS = frozenset({"a", "address", "div", "link", "p", "span", "strong"})
-_BYLINE_TAGS = frozenset({"a", "div", "h3", "h4", "p", "span"})
-_AUTHOR_NAME_CLASS = re.compile("author-?name|AuthorName|authorName")
-_BYLINE_ID = re.compile("author|zuozhe|bianji|xiaobian")
-_BYLINE_CLASS = re.compile(
-    "author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name"
-)
-_LOOSE_ID = re.compile("[Aa]uthor")
-_LOOSE_CLASS = re.compile("[Aa]uthor|screenname|writer|[Bb]yline")
-_DISCARD_TAGS = frozenset({"a", "div", "section", "span"})
-_DISCARD_ID = re.compile("^comments|comment-?list|ProductReviews")
-_DISCARD_CLASS = re.compile(
-    "^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram"
-    "|article-(?:share|support)|print|category|meta-date|meta-reviewer"
-)
-_AUTHOR_MAX_CHARS = 120
-
-
-def _author_candidates(
-    tree: HtmlElement,
-) -> tuple[list[list[HtmlElement]], list[HtmlElement]]:
-    """Elements each author expression selects, and the elements its pruning deletes (in the
-    order trafilatura deletes them: the first discard expression's, then time and figure)."""
-    ranks: list[list[HtmlElement]] = [[], [], []]
-    discard: list[HtmlElement] = []
-    times: list[HtmlElement] = []
-    for el in tree.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        cls, id_ = el.get("class") or "", el.get("id") or ""
-        itemprop, component = el.get("itemprop") or "", el.get("data-component") or ""
-        if tag == "author" or (
-            tag in _AUTHOR_TAGS
-            and (
-                el.get("rel") == "author"
-                or id_ == "author"
-                or cls == "author"
-                or itemprop == "author name"
-                or el.get("data-testid") in ("AuthorCard", "AuthorURL")
-                or _AUTHOR_NAME_CLASS.search(cls)
-            )
-        ):
-            ranks[0].append(el)
-        if tag in _BYLINE_TAGS and (
-            cls in ("byline", "username", "byl", "BBL")
-            or "author" in itemprop
-            or _BYLINE_ID.search(id_)
-            or _BYLINE_CLASS.search(cls)
-        ):
-            ranks[1].append(el)
-        if (
-            "Byline" in component
-            or "author" in itemprop
-            or _LOOSE_ID.search(id_)
-            or _LOOSE_CLASS.search(cls)
-        ):
-            ranks[2].append(el)
-        if el is tree:  # the root of the copy has no parent and is never deleted
-            continue
-        if tag in _DISCARD_TAGS and (
-            id_ == "comments"
-            or cls in ("comments", "title", "date")
-            or _DISCARD_ID.search(id_)
-            or _DISCARD_CLASS.search(cls)
-            or "Figure" in component
-        ):
-            discard.append(el)
-        if tag in ("time", "figure"):
-            times.append(el)
-    return ranks, discard + times
-
-
-def _pruned_text(
-    el: HtmlElement, tree: HtmlElement, pruned: list[HtmlElement], gone: set[HtmlElement]
-) -> str | None:
-    """The element's text once the pruned elements are deleted; None if it is deleted too."""
-    node: HtmlElement | None = el
-    while node is not None and node is not tree:
-        if node in gone:
-            return None
-        node = node.getparent()
-    if not any(d in gone for d in el.iterdescendants()):
-        return trim(" ".join(el.itertext()))
-    copied = deepcopy(el)
-    counterpart = dict(zip(el.iter(), copied.iter(), strict=True))
-    for d in pruned:
-        if d in counterpart:
-            delete_element(counterpart[d])
-    return trim(" ".join(copied.itertext()))
-
-
-def _author(tree: HtmlElement) -> str | None:
-    """trafilatura's extract_author, in one pass over the elements."""
-    if next(tree.iter("rel"), None) is not None:
-        # Its first expression tests a child <rel> element's text, which pruning can change.
-        return tmeta.extract_author(tree)
-    ranks, pruned = _author_candidates(tree)
-    gone = set(pruned)
-    for candidates in ranks:
-        for el in candidates:
-            content = _pruned_text(el, tree, pruned, gone)
-            if content and 2 < len(content) < _AUTHOR_MAX_CHARS:
-                return normalize_authors(None, content)
-    return None
-
-
-def _metadata(tree: HtmlElement, url: str | None) -> dict[str, Any]:
-    """trafilatura's metadata steps minus categories, tags and licence (a third of its time)."""
-    meta = tmeta.examine_meta(tree)
-    if meta.author and " " not in meta.author:
-        meta.author = None  # one-word "authors" in meta tags are site or desk names
-    # trafilatura guards its own JSON-LD reader the same way: bugs there must not lose the page.
-    with contextlib.suppress(Exception):
-        meta = tmeta.extract_meta_json(tree, meta)
-    title = meta.title or tmeta.extract_title(tree)
-    author = meta.author or _author(tree)
-    page_url = meta.url or tmeta.extract_url(tree, url)
-    date = _find_date(tree, page_url)
-    sitename = meta.sitename or tmeta.extract_sitename(tree)
-    if sitename:
-        sitename = sitename.lstrip("@")
-        if sitename and "." not in sitename and not sitename[0].isupper():
-            sitename = sitename.title()
-    return {
-        "title": title,
-        "author": author,
-        "url": page_url,
-        "date": date,
-        "sitename": sitename,
-        "description": meta.description,
-    }
-
-
-def _body(tree: HtmlElement, url: str | None, *, fast: bool = True) -> list[str]:
-    doc = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        fast=fast,
-        with_metadata=False,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        deduplicate=False,
-    )
-    text = str(getattr(doc, "text", None) or "") if doc is not None else ""
-    return [line.strip() for line in text.split("\n") if line.strip()]
 
 
 def _walk_article_bodies(node: Any, out: list[str]) -> None:
@@ -357,7 +140,7 @@ def _walk_article_bodies(node: Any, out: list[str]) -> None:
             _walk_article_bodies(item, out)
 
 
-def _embedded_candidates(tree: HtmlElement) -> Iterator[list[str]]:
+def _embedded_candidates(engine: Engine, tree: HtmlElement, url: str | None) -> Iterator[list[str]]:
     """Article text that a page ships in scripts: JSON-LD ``articleBody``, and HTML inside
     JSON/JS strings (Next.js flight data, Nuxt/Redux state) that the browser renders."""
     for script in tree.iter("script"):
@@ -367,7 +150,13 @@ def _embedded_candidates(tree: HtmlElement) -> Iterator[list[str]]:
         if (script.get("type") or "").lower() == "application/ld+json":
             try:
                 data = json.loads(code)
-            except ValueError:
+            except ValueError as exc:
+                logger.debug(
+                    "JSON-LD of %s is not JSON (%s); its articleBody is not read",
+                    url or "a page without URL",
+                    exc,
+                    extra={"url": url},
+                )
                 continue
             bodies: list[str] = []
             _walk_article_bodies(data, bodies)
@@ -382,14 +171,14 @@ def _embedded_candidates(tree: HtmlElement) -> Iterator[list[str]]:
                 continue
             try:
                 value = json.loads(literal)
-            except ValueError:
+            except ValueError:  # a probe: most string-like runs in script code are not JSON
                 continue
             if isinstance(value, str) and value.count("<p") >= _MIN_EMBEDDED_PARAGRAPHS:
-                yield _body(_fragment_tree(value), None)
+                yield body_paragraphs(_fragment_tree(engine, value), None)
 
 
-def _fragment_tree(fragment: str) -> HtmlElement:
-    tree = _load_html(f"<html><body><article>{fragment}</article></body></html>")
+def _fragment_tree(engine: Engine, fragment: str) -> HtmlElement:
+    tree = engine.load_html(f"<html><body><article>{fragment}</article></body></html>")
     if tree is None:  # pragma: no cover - lxml parses any string with a body
         raise ExtractionError("embedded article HTML could not be parsed")
     return tree
@@ -416,53 +205,59 @@ def _is_this_article(candidate: list[str], found: list[str], title_words: set[st
     return True
 
 
-def _embedded_fallback(tree: HtmlElement, paragraphs: list[str], title: str | None) -> list[str]:
+def _embedded_fallback(
+    engine: Engine, tree: HtmlElement, url: str | None, paragraphs: list[str], title: str | None
+) -> list[str]:
     """Use embedded article text when trafilatura found nothing or much less of it."""
-    found = _weight("".join(paragraphs))
+    found = text_weight("".join(paragraphs))
     if found >= _SHORT_BODY_WEIGHT:
         return paragraphs
     title_words = _title_words(title)
     best, best_weight = paragraphs, found
-    for candidate in _embedded_candidates(tree):
-        weight = _weight("".join(candidate))
+    for candidate in _embedded_candidates(engine, tree, url):
+        weight = text_weight("".join(candidate))
         if weight > best_weight and _is_this_article(candidate, paragraphs, title_words):
             best, best_weight = candidate, weight
     return best if best_weight > _FALLBACK_RATIO * max(found, 1) else paragraphs
 
 
-def extract_html(html: str, url: str | None = None) -> Extracted:
-    """Main text and metadata from one HTML page; raises ExtractionError when there is none."""
+def extract_html(html: str, url: str | None = None, *, engine: Engine | None = None) -> Extracted:
+    """Main text and metadata from one HTML page; raises ExtractionError when there is none.
+
+    ``engine`` chooses how trafilatura runs (its internals or its public API only); by default
+    the one :func:`service._trafilatura.engine` picked for the installed release.
+    """
+    engine = engine or _trafilatura.engine()
     try:
-        tree = _load_html(html)
+        tree = engine.load_html(html)
         if tree is None:
             raise ExtractionError("the page holds no HTML document", reason="no_content")
         _unwrap_layout_tables(tree)
-        data = _metadata(tree, url)
-        paragraphs = _body(tree, url, fast=_FAST)
-        paragraphs = trim_furniture(_embedded_fallback(tree, paragraphs, data.get("title")))
-    except _PARSER_ERRORS as exc:
+        meta, paragraphs = engine.extract(tree, url, fast=_FAST)
+        paragraphs = _embedded_fallback(engine, tree, url, paragraphs, meta.title)
+        paragraphs = trim_furniture(paragraphs)
+    except PARSER_ERRORS as exc:
         raise ExtractionError(f"trafilatura could not parse the page: {exc}") from exc
     if not paragraphs:
         raise ExtractionError("no article text found in the page", reason="no_content")
-    title = data.get("title")
+    title = meta.title
     if not title:
         found = _TITLE_RE.search(html, 0, _HEAD_SCAN)
         title = re.sub(r"\s+", " ", found.group(1)).strip() if found else None
     canonical = _canonical_from_html(html)
-    meta_url = data.get("url")
-    if not canonical and isinstance(meta_url, str) and meta_url.startswith(("http://", "https://")):
-        canonical = meta_url
-    site_name = data.get("sitename") or None
+    if not canonical and meta.url and meta.url.startswith(("http://", "https://")):
+        canonical = meta.url
+    site_name = meta.sitename or None
     if title:
         title = strip_section_suffixes(strip_site_suffix(title, site_name))
     return Extracted(
         title=title or None,
         paragraphs=paragraphs,
-        authors=_split_authors(data.get("author")),
-        date=data.get("date") or None,
+        authors=_split_authors(meta.author),
+        date=meta.date or None,
         site_name=site_name,
         canonical_url=canonical or url,
-        description=data.get("description") or None,
+        description=meta.description or None,
     )
 
 

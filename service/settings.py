@@ -1,4 +1,5 @@
-"""One settings object, loaded once: ``config/defaults.toml`` plus environment overrides.
+"""One settings object: ``config/defaults.toml`` plus environment overrides, loaded once by
+each entry point (the CLI, a worker) and passed down; nothing reads it at import.
 
 This is the only module that reads ``os.environ``. Each key ``k`` in the defaults file can
 be overridden by ``NEWSINGEST_K``; ``REDIS_URL`` is honoured as well because every Redis
@@ -9,7 +10,6 @@ dataclass below declares types only.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import tomllib
 from collections.abc import Mapping
@@ -159,9 +159,3 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         Path(packages_dir).expanduser().resolve() if packages_dir else data_dir / "packages"
     )
     return Settings(**out)
-
-
-@functools.cache
-def get_settings() -> Settings:
-    """The process-wide settings, loaded on first use."""
-    return load_settings()
