@@ -7,9 +7,10 @@ with its main text. On the trafilatura series these internals were written again
 in docs/choices.md: a parser without lxml's Python class-lookup callback, metadata without
 categories, tags and licence, a two-pass date search and a one-pass author search. On any
 other release, or when one of those internals is missing or changed shape, they come from the
-public API alone (``load_html``, ``bare_extraction`` with metadata): slower and with
-trafilatura's own metadata rules, but a new release cannot break extraction. Which path runs
-is logged once per process.
+public API alone (``load_html``, ``bare_extraction`` with metadata, ``extract_metadata``):
+slower and with trafilatura's own metadata rules, but a new release cannot break extraction.
+Which path runs is logged once per process; ``extract_html(..., engine=PUBLIC)`` forces the
+public one.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ except ImportError as exc:  # pragma: no cover - a trafilatura that moved its in
     _IMPORT_PROBLEM = f"its internals moved ({exc})"
 
 __all__ = [
+    "AUTHOR_RULES_DIGEST",
     "INTERNALS",
     "PARSER_ERRORS",
     "PUBLIC",
@@ -124,7 +126,7 @@ def _paragraphs(doc: object) -> list[str]:
 
 
 def _tidy_sitename(sitename: str | None) -> str | None:
-    """ "@handle" and lower-case names from social meta tags, as the site writes its name."""
+    """Social meta tags give "@handle" and lower-case names: write the name as a site does."""
     if sitename:
         sitename = sitename.lstrip("@")
         if sitename and "." not in sitename and not sitename[0].isupper():
@@ -155,8 +157,12 @@ class _Public:
             deduplicate=False,
         )
 
+        # bare_extraction discards a page whose text is too short, metadata and all; the
+        # metadata still serves when the embedded-article fallback finds the text.
+        source = doc if doc is not None else trafilatura.extract_metadata(tree, default_url=url)
+
         def field(name: str) -> str | None:
-            value = getattr(doc, name, None)
+            value = getattr(source, name, None)
             return value if isinstance(value, str) and value else None
 
         meta = PageMetadata(

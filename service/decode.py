@@ -15,17 +15,8 @@ from functools import cache
 
 from charset_normalizer import from_bytes
 
+from service import scripts
 from service.errors import DecodeError
-from service.scripts import (
-    HALFWIDTH_KATAKANA,
-    HAN_COMPATIBILITY,
-    HAN_EXTENSION_A,
-    HAN_SUPPLEMENTARY,
-    HAN_UNIFIED,
-    HANGUL_JAMO,
-    HANGUL_SYLLABLES,
-    HIRAGANA_KATAKANA,
-)
 
 __all__ = ["Decoded", "decode"]
 
@@ -191,6 +182,14 @@ _NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
 _SAFE_CUT = re.compile(rb"[<\n]")
 
 _LATIN, _HAN, _HANGUL, _OTHER, _ALPHA = 1, 2, 3, 0, 4
+# Rare blocks that misdecoded bytes land in (and the planes from Han extension B up, which
+# GB18030's four-byte codes reach).
+_RARE_BLOCKS = (
+    scripts.HALFWIDTH_KATAKANA,
+    scripts.HAN_EXTENSION_A,
+    scripts.HAN_COMPATIBILITY,
+    scripts.HANGUL_JAMO,
+)
 
 
 def _c1_as_latin1(err: UnicodeError) -> tuple[str, int]:
@@ -234,15 +233,15 @@ def _char_info(ch: str) -> tuple[float, int]:
         if ch in _WESTERN_LETTERS or ch in _TEXT_SYMBOLS:
             return 0.5, _LATIN
         return (0.2 if ch.isalpha() else 0.1), _LATIN
-    if o in HAN_UNIFIED:
+    if o in scripts.HAN_UNIFIED:
         if ch in frequent_han:
             return 2.0, _HAN
         return (0.5 if ch in common_han else -0.5), _HAN
-    if o in HANGUL_SYLLABLES:
+    if o in scripts.HANGUL_SYLLABLES:
         if ch in frequent_hangul:
             return 2.0, _HANGUL
         return (1.0 if ch in ksx_hangul else -1.0), _HANGUL
-    if o in HIRAGANA_KATAKANA:
+    if o in scripts.HIRAGANA_KATAKANA:
         return 1.5, _OTHER
     if 0x3000 <= o <= 0x303F or 0xFF01 <= o <= 0xFF5E or 0xFFE0 <= o <= 0xFFEE:
         return 0.5, _OTHER
@@ -252,10 +251,7 @@ def _char_info(ch: str) -> tuple[float, int]:
         return 0.6, _ALPHA
     if 0xE000 <= o <= 0xF8FF:  # private use: GB18030/Big5 user-defined areas
         return -4.0, _OTHER
-    # Rare blocks that misdecoded bytes land in: GB18030's four-byte codes reach every plane.
-    if o in HALFWIDTH_KATAKANA or o in HAN_EXTENSION_A or o in HAN_COMPATIBILITY:
-        return -1.0, _OTHER
-    if o in HANGUL_JAMO or o >= HAN_SUPPLEMENTARY.start:
+    if any(o in block for block in _RARE_BLOCKS) or o >= scripts.HAN_SUPPLEMENTARY.start:
         return -1.0, _OTHER
     return 0.0, _OTHER
 

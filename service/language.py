@@ -7,22 +7,20 @@ ko/zh/ja first and langdetect, with its own seeded detector, handles the rest.
 
 from __future__ import annotations
 
-import bisect
+import os
 import re
 import threading
-from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-import wordfreq
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
-from wordfreq.tokens import tokenize
 
-from .scripts import CJK_SCRIPTS, CJK_WEIGHT, Script, script_of
+from ._word_prior import PRIOR_CONFIDENCE, WORD_PRIOR_MAX_WORDS, with_word_prior
+from .scripts import CJK_SCRIPTS, CJK_WEIGHT, HAN, Script, script_of
 
-__all__ = ["Detection", "detect", "detect_document"]
+__all__ = ["Detection", "detect", "detect_document", "normalise_hint"]
 
 
 @dataclass(frozen=True)
@@ -49,37 +47,12 @@ _MAX_DETECT_CHARS = 2000
 # (152/153) and gold bodies (118/118), as 500 too; langdetect's n-gram extraction, half its
 # cost, grows with its input.
 _MAX_DOCUMENT_SAMPLE = 800
-# Short Latin text: langdetect guesses among ~40 Latin languages from a handful of n-grams,
-# so up to this many words a word-frequency prior decides between English and its pick.
-_WORD_PRIOR_MAX_WORDS = 8
-# Zipf frequency (log10 uses per billion words) every word needs in English: 1 is once per
-# hundred million words, the floor of wordfreq's large lists, so any listed word.
-_EN_MIN_ZIPF = 1.0
-# English is the feed's main Latin-script language: its words may be this much rarer (in
-# zipf, log10) than in the languages langdetect proposes and still be read as English...
-_EN_PRIOR_ZIPF = 1.0
-# ...and this much rarer than in any other Latin-script language with a word list.
-_EN_PRIOR_ZIPF_ANY = 2.0
-# langdetect's proposals: the languages it gives at least this probability.
-_PROPOSED_MIN_PROB = 0.05
-_PRIOR_CONFIDENCE = 0.5
-# The other Latin-script languages langdetect knows, under wordfreq's names where they differ.
-_OTHER_LATIN_LANGUAGES = (
-    *("ca", "cs", "da", "de", "es", "fi", "fr", "hr", "hu", "id", "it", "lt", "lv", "nl"),
-    *("no", "pl", "pt", "ro", "sk", "sl", "sv", "tl", "tr", "vi"),
-)
-_WORDFREQ_NAMES = {"hr": "sh", "no": "nb", "tl": "fil"}
-_LANGDETECT_CODES = {name: code for code, name in _WORDFREQ_NAMES.items()}
-# A language whose word list makes the words this much more common (zipf, log10) than in
-# langdetect's pick replaces the pick (Montag: it -> de).
-_RELABEL_ZIPF = 1.0
-_DIGIT = re.compile(r"\d")
 
 # URLs and e-mail addresses are not written in any language.
 _NO_LANGUAGE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 
 _LANGDETECT_NAMES = {"zh-cn": "zh", "zh-tw": "zh"}
-_SCRIPT_OF_LANGUAGE = {"ko": "Hang", "ja": "Jpan"}
+_SCRIPT_OF_LANGUAGE = {"ko": Script.HANGUL, "ja": Script.JAPANESE}
 
 
 _factory: DetectorFactory | None = None
@@ -204,128 +177,14 @@ class _Profile:
 def _script_for(language: str, profile: _Profile) -> str | None:
     if language == "zh":
         return profile.han_script()
+    if language == "ko" and not profile.count(Script.HANGUL):
+        return Script.KOREAN  # Han text read as Korean on a hint: hanja
     return _SCRIPT_OF_LANGUAGE.get(language) or profile.dominant()
 
 
 def _confidence(share: float) -> float:
     """Map a script share (>= the CJK threshold) to a confidence in 0.5..1."""
     return round(min(1.0, 0.5 + share / 2), 4)
-
-
-class _Lexicon:
-    """English words with how common each is in English and in other Latin-script languages.
-
-    English frequencies are zipf values times 100 (zipf: log10 of uses per billion words);
-    per language they are kept times 10 in a byte. The words are kept sorted in one UTF-8
-    string with arrays beside it: about 14 MB, where a dict of the 321k words takes over 30.
-    """
-
-    def __init__(
-        self, english: list[list[str]], others: Iterable[tuple[str, list[list[str]]]]
-    ) -> None:
-        words = [word for bucket in english for word in bucket]
-        zipf = {word: 900 - i for i, bucket in enumerate(english) for word in bucket}
-        words.sort()
-        self._english = array("H", (zipf[word] for word in words))
-        position = {word: i for i, word in enumerate(words)}
-        self._per_language: dict[str, array[int]] = {}
-        for language, buckets in others:
-            table = array("B", bytes(len(words)))
-            for i, bucket in enumerate(buckets):
-                for word in bucket:
-                    index = position.get(word)
-                    if index is not None:
-                        table[index] = max(table[index], round((900 - i) / 10))
-            self._per_language[_LANGDETECT_CODES.get(language, language)] = table
-        encoded = [word.encode() for word in words]
-        self._text = b"\n".join(encoded)
-        self._starts = array("I", [0])
-        for word_bytes in encoded:
-            self._starts.append(self._starts[-1] + len(word_bytes) + 1)
-
-    def __len__(self) -> int:
-        return len(self._english)
-
-    def __getitem__(self, index: int) -> bytes:
-        return self._text[self._starts[index] : self._starts[index + 1] - 1]
-
-    def zipf(self, word: str) -> tuple[float, dict[str, float]]:
-        """The word's zipf frequency in English, and in each other language that uses it
-        (langdetect codes); (0, {}) for a word English does not have."""
-        key = word.encode()
-        index = bisect.bisect_left(self, key)
-        if index == len(self) or self[index] != key:
-            return 0.0, {}
-        others = {lang: t[index] / 10 for lang, t in self._per_language.items() if t[index]}
-        return self._english[index] / 100, others
-
-
-_lexicon: _Lexicon | None = None
-_lexicon_lock = threading.Lock()
-
-
-def _english_lexicon() -> _Lexicon:
-    """Read wordfreq's lists once per process, on the first short Latin text.
-
-    English from the "large" list (words used down to once per hundred million: the rare
-    words of real headlines), the other Latin-script languages from the "small" ones (once
-    per million); only words English has are kept. They ship in the wheel: nothing is
-    downloaded.
-    """
-    global _lexicon
-    if _lexicon is None:
-        with _lexicon_lock:
-            if _lexicon is None:
-                small = wordfreq.available_languages("small")
-                names = [_WORDFREQ_NAMES.get(lang, lang) for lang in _OTHER_LATIN_LANGUAGES]
-                _lexicon = _Lexicon(
-                    wordfreq.read_cBpack(wordfreq.available_languages("large")["en"]),
-                    ((name, wordfreq.read_cBpack(small[name])) for name in names if name in small),
-                )
-    return _lexicon
-
-
-def _with_word_prior(
-    ranked: list[tuple[str, float]], text: str, profile: _Profile
-) -> tuple[str, float]:
-    """Prefer English for a few unaccented words that are more common in English.
-
-    On one to three words langdetect's character n-grams name look-alike languages
-    (taken -> fi, steel -> af, january -> id), while how often each word is used in each
-    language tells them apart. English wins when the words are English words and, on
-    average, at least as common in English as in the languages langdetect proposes, give or
-    take the feed's English prior, and not far rarer than in any other Latin-script language
-    with a word list (fonts -> fr is English). An accent is evidence against English, so
-    only text with ASCII letters is eligible; longer text and documents keep langdetect's
-    answer, and so do words that are more common elsewhere (Montag, ciao, hola).
-    """
-    language, prob = ranked[0]
-    if language == "en" or profile.dominant() != Script.LATIN:
-        return language, prob
-    if not all(ch.isascii() for ch in text if ch.isalpha()):
-        return language, prob
-    words = [w for w in tokenize(text.replace("\u2019", "'"), "en") if not _DIGIT.search(w)]
-    if not words or len(words) > _WORD_PRIOR_MAX_WORDS:
-        return language, prob
-    lexicon = _english_lexicon()
-    english = 0.0
-    others: dict[str, float] = {}
-    for word in words:
-        in_english, elsewhere = lexicon.zipf(word)
-        if in_english < _EN_MIN_ZIPF:  # other languages are only known for English words
-            return language, prob
-        english += in_english / len(words)
-        for other, zipf in elsewhere.items():
-            others[other] = others.get(other, 0.0) + zipf / len(words)
-    proposed = max((others.get(lang, 0.0) for lang, p in ranked if p >= _PROPOSED_MIN_PROB),
-                   default=0.0)  # fmt: skip
-    best = max(others, key=lambda lang: others[lang], default=language)
-    anywhere = others.get(best, 0.0)
-    if english + _EN_PRIOR_ZIPF >= proposed and english + _EN_PRIOR_ZIPF_ANY >= anywhere:
-        return "en", _PRIOR_CONFIDENCE
-    if anywhere >= others.get(language, 0.0) + _RELABEL_ZIPF:
-        return best, _PRIOR_CONFIDENCE
-    return language, prob
 
 
 def detect(text: str, *, seed: int = 0) -> Detection:
@@ -340,17 +199,25 @@ def detect(text: str, *, seed: int = 0) -> Detection:
     ranked = _langdetect(_NO_LANGUAGE.sub(" ", text), seed)
     if not ranked:
         return UNDETERMINED
-    language, prob = _with_word_prior(ranked, text, profile)
+    language, prob = with_word_prior(ranked, text, profile.dominant())
     return Detection(language, round(prob, 4), _script_for(language, profile))
 
 
-def detect_document(paragraphs: Sequence[str], *, seed: int = 0) -> Detection:
+def detect_document(
+    paragraphs: Sequence[str], *, seed: int = 0, hint: str | None = None
+) -> Detection:
     """Detect a document's language from its paragraphs, weighted by their length.
 
     CJK paragraphs are decided one by one from their script; the remaining paragraphs are
     pooled per script and given to langdetect once (a bounded sample), which keeps a long
     page to one or two langdetect calls. A Korean article quoting English stays Korean.
+
+    ``hint`` (a feed's language, ``submit --lang``; "en-US" and the like are accepted) is a
+    prior: it decides only what the text leaves open (see :func:`_hint_takes_pool` and
+    :func:`_hint_reads_han`) and never outweighs the script. An unknown hint is ignored.
     """
+    language_hint = normalise_hint(hint)
+    hinted = False
     votes: dict[str, float] = {}
     pools: dict[str, list[str]] = {}
     pool_weight: dict[str, float] = {}
@@ -376,16 +243,92 @@ def detect_document(paragraphs: Sequence[str], *, seed: int = 0) -> Detection:
         ranked = _langdetect(sample, seed)
         if not ranked:
             continue
-        language, prob = _with_word_prior(ranked, sample, _Profile.of(sample))
+        language, prob = with_word_prior(ranked, sample, _Profile.of(sample).dominant())
         if language != ranked[0][0]:  # a few words only: the word prior takes the pool
             ranked = [(language, 1.0)]
+        if (
+            language_hint is not None
+            and language_hint != language
+            and _hint_takes_pool(language_hint, script, sample, ranked)
+        ):
+            ranked, hinted = [(language_hint, 1.0)], True
         for language, prob in ranked:
             votes[language] = votes.get(language, 0.0) + pool_weight[script] * prob
+    if language_hint and "zh" in votes and _hint_reads_han(language_hint, whole, paragraphs):
+        votes[language_hint] = votes.get(language_hint, 0.0) + votes.pop("zh")
+        hinted = True
     total = sum(votes.values())
     if total == 0:
         return UNDETERMINED
     language = max(votes, key=lambda lang: votes[lang])
-    return Detection(language, round(votes[language] / total, 4), _script_for(language, whole))
+    confidence = round(votes[language] / total, 4)
+    if hinted and language == language_hint:  # the text alone left it open
+        confidence = min(confidence, PRIOR_CONFIDENCE)
+    return Detection(language, confidence, _script_for(language, whole))
+
+
+# --- language hints -----------------------------------------------------------------------
+# Up to this many words the text is too short to outweigh a hint in its own script.
+_HINT_MAX_WORDS = WORD_PRIOR_MAX_WORDS
+# Longer text: the hint decides when langdetect gives it at least this probability (two of
+# the seven random trials langdetect averages): "LOS ANGELES (AP) — To LeBron James,
+# triple-doubles are not a goal." is fr 0.71, en 0.29.
+_HINT_MIN_PROB = 0.25
+# Han-only text up to this many characters may be Japanese kanji or Korean hanja (headlines,
+# names); longer Japanese always has kana, longer Korean Hangul, so it stays Chinese.
+_HINT_MAX_HAN = 20
+# Kanji and hanja in use are in these character sets; a Han character outside them
+# (关 is not Japanese, 国 not Korean) is Chinese.
+_HAN_CHARSETS = {"ja": "cp932", "ko": "cp949"}
+_HAN_RE = re.compile(f"[{HAN}]")
+_HINT_ALIASES = {"nb": "no", "nn": "no", "iw": "he", "in": "id", "fil": "tl"}
+# The script of each language langdetect knows that is not written in Latin letters.
+_HINT_SCRIPTS = {
+    **dict.fromkeys(("ru", "uk", "bg", "mk"), Script.CYRILLIC),
+    **dict.fromkeys(("ar", "fa", "ur"), Script.ARABIC),
+    **dict.fromkeys(("hi", "mr", "ne"), Script.DEVANAGARI),
+    **dict.fromkeys(("bn", "gu", "kn", "ml", "pa", "ta", "te"), Script.OTHER),
+    **{"el": Script.GREEK, "he": Script.HEBREW, "th": Script.THAI},
+    **{"ko": Script.HANGUL, "ja": Script.KANA, "zh": Script.HAN},
+}
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@cache
+def _known_languages() -> frozenset[str]:
+    profiles: list[str] = os.listdir(str(PROFILES_DIRECTORY))  # "en", "zh-cn", ...
+    return frozenset(_LANGDETECT_NAMES.get(name, name) for name in profiles)
+
+
+def normalise_hint(hint: str | None) -> str | None:
+    """A language hint as detection names languages ("en-US" -> "en", "zh_Hant_TW" -> "zh"),
+    or None when it names no language we detect."""
+    if not hint:
+        return None
+    primary = re.split(r"[-_]", hint.strip().lower(), maxsplit=1)[0]
+    primary = _HINT_ALIASES.get(primary, primary)
+    return primary if primary in _known_languages() else None
+
+
+def _hint_takes_pool(hint: str, script: str, sample: str, ranked: list[tuple[str, float]]) -> bool:
+    """A hint written in the pool's script decides a short text (a few words, where n-grams
+    and word lists guess) and a longer one that langdetect is split on."""
+    if _HINT_SCRIPTS.get(hint, Script.LATIN) != script:
+        return False
+    if len(_LETTERS.findall(sample)) <= _HINT_MAX_WORDS:
+        return True
+    return dict(ranked).get(hint, 0.0) >= _HINT_MIN_PROB
+
+
+def _hint_reads_han(hint: str, whole: _Profile, paragraphs: Sequence[str]) -> bool:
+    """A ja or ko hint reads short Han-only text (no kana, no Hangul) as kanji or hanja, when
+    every character is one that language writes."""
+    charset = _HAN_CHARSETS.get(hint)
+    if charset is None or whole.count(Script.KANA) or whole.count(Script.HANGUL):
+        return False
+    if not 0 < whole.count(Script.HAN) <= _HINT_MAX_HAN:
+        return False
+    return all(_encodes(ch, charset) for text in paragraphs for ch in _HAN_RE.findall(text))
 
 
 def _sample(texts: list[str]) -> str:

@@ -37,7 +37,7 @@ from .normalise import (
 from .politeness import Politeness
 from .records import Article, Document, Extracted, Fetched, Source, utc_now
 from .settings import Settings
-from .similarity import simhash
+from .similarity import fingerprint
 from .store import Published, Store
 from .tcache import TranslationCache
 from .translate import Engine, TranslationResult
@@ -78,12 +78,6 @@ def make_engine(settings: Settings, cache: TranslationCache | None = None) -> En
         max_sentence_tokens=settings.translate_max_sentence_tokens,
         cache=cache,
     )
-
-
-def fingerprint(doc: Document) -> str:
-    """The near-duplicate fingerprint: a simhash of the English text when there is one."""
-    english = doc.text_en if doc.text_en is not None else doc.text
-    return f"simhash:{simhash(english):016x}"
 
 
 class Pipeline:
@@ -252,7 +246,7 @@ class Pipeline:
             content_hash=hash_,
             ingested_at=utc_now(),
         )
-        doc.fingerprint = fingerprint(doc)
+        doc.fingerprint = fingerprint(text_en if text_en is not None else text)
         doc.validate()
         return doc
 

@@ -113,6 +113,9 @@ class Script:
     THAI: Final = "Thai"
     DEVANAGARI: Final = "Deva"
     OTHER: Final = "Zyyy"
+    # Writing systems of one language that mix scripts.
+    JAPANESE: Final = "Jpan"  # kanji and kana
+    KOREAN: Final = "Kore"  # Hangul and hanja
 
 
 CJK_SCRIPTS: Final = frozenset({Script.HANGUL, Script.HAN, Script.KANA})

@@ -90,3 +90,9 @@ def simhash(text: str) -> int:
 
 def hamming(a: int, b: int) -> int:
     return (a ^ b).bit_count()
+
+
+def fingerprint(english: str) -> str:
+    """A document's near-duplicate fingerprint, as published: the SimHash of its English text
+    (the translation when there is one, so that a story's languages meet)."""
+    return f"simhash:{simhash(english):016x}"

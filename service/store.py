@@ -20,7 +20,7 @@ from ._redis import text as _text
 from .document import DUPLICATE_PLACEHOLDER, VERSION_PLACEHOLDER
 from .records import Document, utc_now
 from .settings import Settings
-from .similarity import simhash
+from .similarity import fingerprint
 from .stories import Annotation, StoryIndex, StoryPolicy
 
 # One publish, atomically. KEYS: doc hash, documents stream, content-hash index.
@@ -108,9 +108,9 @@ class Store:
         english = doc.text_en if doc.text_en is not None else doc.text
         title = doc.title_en if doc.text_en is not None else doc.title
         if doc.fingerprint is None:
-            doc.fingerprint = f"simhash:{simhash(english):016x}"
-        fingerprint = int(doc.fingerprint.removeprefix("simhash:"), 16)
-        note = self.stories.annotate(doc.id, title, english, _timestamp(doc), fingerprint)
+            doc.fingerprint = fingerprint(english)
+        bits = int(doc.fingerprint.removeprefix("simhash:"), 16)
+        note = self.stories.annotate(doc.id, title, english, _timestamp(doc), bits)
         doc.story_id = note.story_id
         return note
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from langdetect.detector_factory import DetectorFactory
 
-from service.language import Detection, detect, detect_document
+from service.language import Detection, detect, detect_document, normalise_hint
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 LANGID = SHARED / "corpus" / "langid"
@@ -209,3 +209,106 @@ def test_word_lists_correct_langdetects_pick_for_a_common_foreign_word(
 ) -> None:
     """langdetect reads these as it, ro, cy, pt; how often each word is used decides."""
     assert detect(word).language == language
+
+
+# --- language hints ---------------------------------------------------------------------
+def _gold_first_paragraph(page: str) -> str:
+    set_name = page.split("/", 1)[0]
+    for line in (EXTRACTION / set_name / "gold.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["html"] == page:
+            return str(row["body"]).splitlines()[0]
+    raise KeyError(page)
+
+
+# langdetect reads this AP lead as French (fr 0.71, en 0.29).
+AP_LEAD = _gold_first_paragraph("scrapinghub_aeb/pages/eecd2575093b8593.html")
+
+
+def test_a_hint_decides_a_short_word_that_several_languages_share() -> None:
+    assert "garage" in _texts("en", "single_word")
+    assert detect_document(["garage"]).language == "en"
+    assert detect_document(["garage"], hint="fr") == Detection("fr", 0.5, "Latn")
+    assert detect_document(["garage"], hint="de").language == "de"
+
+
+def test_a_hint_decides_a_sentence_langdetect_is_split_on() -> None:
+    assert AP_LEAD.startswith("LOS ANGELES (AP) — To LeBron James")
+    assert detect_document([AP_LEAD]).language == "fr"
+    assert detect_document([AP_LEAD], hint="en") == Detection("en", 0.5, "Latn")
+
+
+def test_a_hint_does_not_decide_a_sentence_langdetect_is_sure_of() -> None:
+    sentence = "All students must be questioned in order to ensure continuity."
+    assert sentence in _texts("en", "sentence")
+    assert detect_document([sentence], hint="fr") == detect_document([sentence])
+
+
+def test_a_hint_reads_a_short_han_only_text_as_kanji_or_hanja() -> None:
+    word = "工"
+    assert word in _texts("zh", "single_word")
+    assert detect_document([word]).language == "zh"
+    assert detect_document([word], hint="ja") == Detection("ja", 0.5, "Jpan")
+    assert detect_document([word], hint="ko") == Detection("ko", 0.5, "Kore")
+
+
+def test_a_han_character_japanese_does_not_write_stays_chinese_with_a_ja_hint() -> None:
+    assert "关" in _texts("zh", "single_word")
+    assert detect_document(["关"], hint="ja").language == "zh"
+
+
+@pytest.mark.parametrize("hint", ["en", "zh", "ja", "en-US"])
+def test_a_hint_never_beats_hangul(hint: str) -> None:
+    korean = _texts("ko", "sentence")[:3] + [_texts("ko", "single_word")[0]]
+    for paragraphs in ([text] for text in korean):
+        assert detect_document(paragraphs, hint=hint).language == "ko"
+
+
+def test_a_korean_line_langdetect_reads_as_english_stays_korean_with_an_en_hint() -> None:
+    line = next(t for t in _texts("ko", "mixed_sentence") if "Employee Representative" in t)
+    assert detect_document([line], hint="en") == detect_document([line])
+    assert detect_document([line]).language == "ko"
+
+
+def test_a_long_english_article_stays_english_with_a_zh_or_de_hint() -> None:
+    body = _gold_lang_bodies("en")[0].splitlines()
+    assert len(" ".join(body)) > 1000
+    for hint in ("zh", "zh-CN", "de", "ko"):
+        assert detect_document(body, hint=hint) == detect_document(body)
+    assert detect_document(body).language == "en"
+
+
+def test_a_long_chinese_article_stays_chinese_with_a_ja_hint() -> None:
+    body = _gold_lang_bodies("zh")[0].splitlines()
+    assert detect_document(body, hint="ja") == detect_document(body)
+    assert detect_document(body).language == "zh"
+
+
+def test_a_hint_in_another_script_than_the_text_is_ignored() -> None:
+    body = _gold_lang_bodies("ru")[0].splitlines()
+    first = next(line for line in body if line.strip())
+    short = " ".join(first.split()[:3])  # a few Cyrillic words: open among ru, uk, bg, mk
+    assert detect_document([short], hint="en") == detect_document([short])
+    assert detect_document([short], hint="uk").language == "uk"
+
+
+@pytest.mark.parametrize("hint", ["", "  ", "xx", "klingon", "und", "12", "-", "zz-ZZ", "日本語"])
+def test_an_unknown_or_garbage_hint_is_ignored(hint: str) -> None:
+    for paragraphs in (["garage"], [AP_LEAD], ["工"]):
+        assert detect_document(paragraphs, hint=hint) == detect_document(paragraphs)
+
+
+@pytest.mark.parametrize(
+    ("hint", "language"),
+    [("en-US", "en"), ("zh-CN", "zh"), ("ko-KR", "ko"), ("zh-Hant-TW", "zh"), ("pt_BR", "pt"),
+     (" JA ", "ja"), ("zh-tw", "zh"), ("nb-NO", "no"), ("xx", None), ("", None), (None, None)],
+)  # fmt: skip
+def test_hints_with_region_and_script_subtags_are_normalised(
+    hint: str | None, language: str | None
+) -> None:
+    assert normalise_hint(hint) == language
+
+
+def test_a_regional_hint_acts_as_its_language() -> None:
+    assert detect_document(["garage"], hint="fr-CA") == detect_document(["garage"], hint="fr")
+    assert detect_document(["工"], hint="ko-KR") == detect_document(["工"], hint="ko")
