@@ -104,20 +104,24 @@ class Engine(Protocol):
         """The page's metadata and main-text paragraphs."""
 
 
-def body_paragraphs(tree: HtmlElement, url: str | None, *, fast: bool = True) -> list[str]:
-    """The main text of a tree as paragraphs, from the public ``bare_extraction``."""
-    doc = trafilatura.bare_extraction(
+def _bare_extraction(tree: HtmlElement, url: str | None, *, fast: bool, metadata: bool) -> Any:
+    """trafilatura's public extraction with the options every caller here uses."""
+    return trafilatura.bare_extraction(
         tree,
         url=url,
         fast=fast,
-        with_metadata=False,
+        with_metadata=metadata,
         include_comments=False,
         include_tables=True,
         include_images=False,
         include_links=False,
         deduplicate=False,
     )
-    return _paragraphs(doc)
+
+
+def body_paragraphs(tree: HtmlElement, url: str | None, *, fast: bool = True) -> list[str]:
+    """The main text of a tree as paragraphs, from the public ``bare_extraction``."""
+    return _paragraphs(_bare_extraction(tree, url, fast=fast, metadata=False))
 
 
 def _paragraphs(doc: object) -> list[str]:
@@ -145,17 +149,7 @@ class _Public:
     def extract(
         self, tree: HtmlElement, url: str | None, *, fast: bool
     ) -> tuple[PageMetadata, list[str]]:
-        doc = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            fast=fast,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=True,
-            include_images=False,
-            include_links=False,
-            deduplicate=False,
-        )
+        doc = _bare_extraction(tree, url, fast=fast, metadata=True)
 
         # bare_extraction discards a page whose text is too short, metadata and all; the
         # metadata still serves when the embedded-article fallback finds the text.

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 
+import pytest
 import redis
 
 from service.settings import Settings
 from workers import outbox
+from workers.middleware import OutboxMiddleware
+from workers.runtime import Services
 
 from .conftest import SEEDS, Worker, run_cli
 from .test_integration import wait_for
@@ -41,3 +45,19 @@ def test_a_finished_task_leaves_no_outbox_record(
     assert run_cli(settings_env, "submit", str(SEEDS / "002_7cd7f66acb43cbd0.txt")).returncode == 0
     wait_for(lambda: redis_client.xlen(settings.documents_stream) == 1, "the document")
     wait_for(lambda: outbox.pending(redis_client, settings) == 0, "the record to be cleared")
+
+
+class _FinishedTask:
+    name = "newsingest.ingest"
+
+
+def test_a_failed_outbox_clear_is_logged_not_swallowed(
+    settings: Settings, redis_client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The outbox key holding the wrong type makes HDEL fail at once, as a broken Redis would.
+    redis_client.set(outbox.outbox_key(settings), "not a hash")
+    middleware = OutboxMiddleware(Services(settings))
+    with caplog.at_level(logging.WARNING, logger="newsingest.workers"):
+        middleware.after_task(_FinishedTask(), "task-1", "SUCCESS")  # type: ignore[arg-type]
+    [record] = [r for r in caplog.records if "outbox" in r.getMessage()]
+    assert "task-1" in record.getMessage() and "WRONGTYPE" in record.getMessage()
