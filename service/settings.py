@@ -77,6 +77,15 @@ class Settings:
     sitemap_max_children: int
     allow_insecure_redis: bool
     worker_max_memory_per_child: int
+    parse_max_elements: int
+    parse_max_depth: int
+    text_max_lines: int
+    text_max_line_chars: int
+    fetch_retry_after_max: int
+    task_memory_limit_mb: int
+    task_max_deliveries: int
+    file_roots: str
+    stdin_max_line_chars: int
 
     # Key names live here so that every module agrees on them.
     @property
