@@ -10,8 +10,10 @@ URLs, and measures, each over ``--rounds`` rounds (the median is printed):
   - publish pipelined, 100 documents per round trip, in one and in two processes;
   - consume with 1 and with 4 consumer processes in one group (read, parse JSON, ack).
 Prints documents/s, the ratio to the baseline, and Redis's own time per publish script.
+``--maxlen N`` caps the stream (default 0: no cap), so that each publish also trims the
+stream and forgets the documents it trims, as a deployment's does once its stream is full.
 
-    .venv/bin/python benchmarks/stream.py [--docs 20000] [--rounds 3]
+    .venv/bin/python benchmarks/stream.py [--docs 20000] [--rounds 3] [--maxlen 0]
 """
 
 from __future__ import annotations
@@ -71,17 +73,25 @@ def replicate(docs: list[Document], n: int, tag: str) -> list[Document]:
     return out
 
 
-def publish_worker(url: str, env: dict[str, str], docs: list[Document]) -> None:
-    settings = load_settings(env)
+def bench_settings(env: dict[str, str], maxlen: int) -> Settings:
+    """The settings, with the stream capped at ``maxlen`` (0: no cap, which the settings file
+    refuses; a benchmark of the publish itself wants it)."""
+    return load_settings(env).replace(stream_maxlen=maxlen)
+
+
+def publish_worker(url: str, env: dict[str, str], docs: list[Document], maxlen: int) -> None:
+    settings = bench_settings(env, maxlen)
     store = Store(redis.Redis.from_url(url), settings)
     for i in range(0, len(docs), 100):
         store.publish_many(docs[i : i + 100], annotate=False)
 
 
-def publish_parallel(url: str, env: dict[str, str], docs: list[Document], procs: int) -> float:
+def publish_parallel(
+    url: str, env: dict[str, str], docs: list[Document], procs: int, maxlen: int
+) -> float:
     """Several publishing processes, as several workers are in a deployment."""
     share = [docs[i::procs] for i in range(procs)]
-    workers = [mp.Process(target=publish_worker, args=(url, env, part)) for part in share]
+    workers = [mp.Process(target=publish_worker, args=(url, env, part, maxlen)) for part in share]
     started = time.perf_counter()
     for w in workers:
         w.start()
@@ -142,11 +152,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--maxlen", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp) / "redis") as server:
-        env = {"NEWSINGEST_DATA_DIR": tmp, "REDIS_URL": server.url,
-               "NEWSINGEST_STREAM_MAXLEN": "0"}  # fmt: skip
-        settings = load_settings(env)
+        env = {"NEWSINGEST_DATA_DIR": tmp, "REDIS_URL": server.url}
+        settings = bench_settings(env, args.maxlen)
         client = redis.Redis.from_url(server.url)
         store = Store(client, settings)
         docs = real_documents(settings)
@@ -180,7 +190,7 @@ def main() -> None:
             script_us.append(float(stats.get("usec_per_call", 0.0)))
             parallel = replicate(docs, n, f"par{r}")
             measure("publish, 2 processes pipelined x100",
-                    publish_parallel(server.url, env, parallel, 2))  # fmt: skip
+                    publish_parallel(server.url, env, parallel, 2, args.maxlen))  # fmt: skip
             measure("publish, 1 call per doc",
                     timed(replicate(docs, n_single, f"one{r}"), one_by_one(False)))  # fmt: skip
             measure("publish, 1 call per doc, annotated",

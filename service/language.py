@@ -48,10 +48,51 @@ _MAX_DETECT_CHARS = 2000
 # cost, grows with its input.
 _MAX_DOCUMENT_SAMPLE = 800
 
-# URLs and e-mail addresses are not written in any language.
-_NO_LANGUAGE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
+# URLs and e-mail addresses are not written in any language: _without_addresses blanks what
+# r"(?:https?://|www\.)\S+|\S+@\S+\.\w+" (ignoring case) matches, token by token. The
+# pattern itself is quadratic on a long token: "\S+@" reads to the token's end from each of
+# its characters. Tokens are found only from their first character (the lookbehind).
+_ADDRESS_TOKEN = re.compile(r"(?<!\S)\S*?(?:@|https?://|www\.)\S*", re.IGNORECASE)
+_URL_START = re.compile(r"(?:https?://|www\.)\S", re.IGNORECASE)
+_WORD_CHAR = re.compile(r"\w")
+_WORD_RUN = re.compile(r"\w+")
 
 _LANGDETECT_NAMES = {"zh-cn": "zh", "zh-tw": "zh"}
+
+
+def _without_addresses(text: str) -> str:
+    """The text with each URL and e-mail address replaced by a space."""
+    return _ADDRESS_TOKEN.sub(lambda match: _blank_addresses(match.group()), text)
+
+
+def _blank_addresses(token: str) -> str:
+    """One whitespace-free token, its URL or addresses blanked as the pattern above does: a
+    URL runs to the token's end; an address starts where the token does."""
+    out = ""
+    while token:
+        if _URL_START.match(token):
+            return out + " "
+        end = _address_end(token)
+        if end:
+            out, token = out + " ", token[end:]
+            continue
+        url = _URL_START.search(token, 1)
+        return out + (token[: url.start()] + " " if url else token)
+    return out
+
+
+def _address_end(token: str) -> int:
+    r"""Where r"\S+@\S+\.\w+" matched at the token's start ends, 0 if it does not match: at
+    the last "." that a word character follows, with an "@" at least two characters before
+    it and not first."""
+    dot = token.rfind(".")
+    while dot >= 0 and not _WORD_CHAR.match(token, dot + 1):
+        dot = token.rfind(".", 0, dot)
+    if dot < 3 or token.rfind("@", 1, dot - 1) < 0:
+        return 0
+    return _WORD_RUN.match(token, dot + 1).end()  # type: ignore[union-attr]
+
+
 _SCRIPT_OF_LANGUAGE = {"ko": Script.HANGUL, "ja": Script.JAPANESE}
 
 
@@ -125,7 +166,7 @@ class _Profile:
     def of(cls, text: str) -> _Profile:
         counts: dict[str, int] = {}
         simplified = traditional = 0
-        for ch in _NO_LANGUAGE.sub(" ", text[:_MAX_SCAN_CHARS]):
+        for ch in _without_addresses(text[:_MAX_SCAN_CHARS]):
             if ch < "A":
                 continue
             script = script_of(ch)
@@ -196,7 +237,7 @@ def detect(text: str, *, seed: int = 0) -> Detection:
     if decided is not None:
         language, share = decided
         return Detection(language, _confidence(share), _script_for(language, profile))
-    ranked = _langdetect(_NO_LANGUAGE.sub(" ", text), seed)
+    ranked = _langdetect(_without_addresses(text), seed)
     if not ranked:
         return UNDETERMINED
     language, prob = with_word_prior(ranked, text, profile.dominant())
@@ -239,7 +280,7 @@ def detect_document(
         pools.setdefault(script, []).append(paragraph)
         pool_weight[script] = pool_weight.get(script, 0.0) + weight
     for script, texts in pools.items():
-        sample = _NO_LANGUAGE.sub(" ", _sample(texts))
+        sample = _without_addresses(_sample(texts))
         ranked = _langdetect(sample, seed)
         if not ranked:
             continue

@@ -3,18 +3,21 @@
 Each rule lives in Redis so that it holds for the whole fleet, not per process, and each
 change is one Lua script that Redis runs atomically (no read-modify-write in Python):
 
-- **delay**: a host's next free start time is a key; a fetch *reserves* the next slot
-  (``max(now, next)``) and pushes it forward by the delay, then sleeps until its slot. Times
+- **delay**: a host's next free start time is a key; a fetch *reserves* the next turn
+  (``max(now, next)``) and pushes it forward by the delay, then sleeps until its turn. Times
   come from the Redis server's clock, so workers on different machines agree.
 - **concurrency**: the requests in flight to a host are members of a sorted set scored by a
   lease expiry, so a worker that dies mid-fetch frees its slot when the lease runs out.
-- **Retry-After**: a 429/503 pushes the host's next free time forward for everyone.
+- **Retry-After**: a 429/503 keeps every worker off that origin (scheme, host, port: the
+  server that said so) for the time it asked, clamped to ``fetch_retry_after_max``.
 - **robots.txt**: fetched once per origin and cached in Redis with a TTL; a 4xx means no
   rules, a 5xx or network failure means "try later" (RFC 9309).
 
-A worker never waits longer than ``fetch_host_max_wait`` for its turn: it raises
-TransientFetchError(reason="host_busy", retry_after=...) and the task is retried later, so a
-busy host cannot pin every worker.
+Waiting never holds a slot. A fetch under its origin's Retry-After is deferred at once
+(TransientFetchError(reason="host_backoff", retry_after=...)); one whose turn is more than
+``fetch_host_max_wait`` away is deferred too (reason="host_busy"); a shorter wait for the turn
+is slept *before* an in-flight slot is taken. The task is retried later by the scheduler, so
+a busy or throttling host pins neither a worker nor the host's other fetches.
 """
 
 from __future__ import annotations
@@ -54,16 +57,14 @@ end
 return {1, wait}
 """
 
-# KEYS: next-start key. ARGV: ms from now before the host may be asked again.
+# KEYS: an origin's back-off key. ARGV: ms from now before the origin may be asked again.
+# The key's own expiry is the back-off, so it only ever grows, and ends by itself.
 DEFER_SCRIPT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local until_ = now + tonumber(ARGV[1])
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
-if until_ > nxt then
-  redis.call('SET', KEYS[1], until_, 'PX', tonumber(ARGV[1]) + 1000)
+local ms = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ms then
+  redis.call('SET', KEYS[1], '1', 'PX', ms)
 end
-return until_
+return ms
 """
 
 # KEYS: in-flight sorted set. ARGV: limit, lease ms, token.
@@ -117,6 +118,7 @@ class Politeness:
         self.concurrency = settings.fetch_host_concurrency
         self.max_wait = settings.fetch_host_max_wait
         self.robots_ttl = settings.robots_ttl
+        self.retry_after_max = max(1.0, float(settings.fetch_retry_after_max))
         # A slot outlives the longest fetch, so only a dead worker's slot ever expires.
         self.lease = settings.fetch_deadline + 30.0
         self._sleep = sleep
@@ -156,10 +158,29 @@ class Politeness:
             )
         return wait
 
-    def defer(self, url_or_host: str, seconds: float) -> None:
-        """Keep every worker off a host for ``seconds`` (its Retry-After)."""
-        host = host_of(url_or_host) if "://" in url_or_host else url_or_host
-        self._defer(keys=[self._key(host, "next")], args=[max(1, int(seconds * 1000))])
+    def _backoff_key(self, url: str) -> str:
+        return f"{self.prefix}:backoff:{origin_of(url)}"
+
+    def defer(self, url: str, seconds: float) -> None:
+        """Keep every worker off the URL's origin for ``seconds`` (its Retry-After), at most
+        ``fetch_retry_after_max``."""
+        if not seconds > 0:  # also NaN
+            return
+        ms = int(min(seconds, self.retry_after_max) * 1000)
+        self._defer(keys=[self._backoff_key(url)], args=[max(1, ms)])
+
+    def check_backoff(self, url: str) -> None:
+        """Raise TransientFetchError(reason="host_backoff") while the URL's origin is under
+        a Retry-After; nothing is reserved or held."""
+        left_ms = int(cast(int, self.client.pttl(self._backoff_key(url))))
+        if left_ms > 0:
+            left = left_ms / 1000.0
+            raise TransientFetchError(
+                f"{origin_of(url)} asked us (Retry-After) to come back later; {left:.1f}s "
+                "left, deferring",
+                reason="host_backoff",
+                retry_after=left,
+            )
 
     def set_host_delay(self, host: str, seconds: float, *, ttl: int = 7 * 24 * 3600) -> None:
         """A per-host delay longer than the default (a source's ``host_delay``)."""
@@ -211,16 +232,22 @@ class Politeness:
     def slot(
         self, url: str, *, extra_delay: float | None = None, max_wait: float | None = None
     ) -> Iterator[None]:
-        """Hold an in-flight slot at the URL's host and start no earlier than its turn."""
+        """Start no earlier than the host's turn, then hold one of its in-flight slots.
+
+        Nothing is held while waiting: under the origin's Retry-After the fetch is deferred
+        at once, and the turn is waited for (up to ``max_wait``) before a slot is taken.
+        """
         host = host_of(url)
         limit = self.max_wait if max_wait is None else max_wait
         started = time.monotonic()
-        token = self.acquire(host, max_wait=limit)
+        self.check_backoff(url)
+        wait = self.reserve(host, extra_delay=extra_delay, max_wait=limit)
+        if wait > 0:
+            self._sleep(wait)
+            self.check_backoff(url)
+        left = max(0.0, limit - (time.monotonic() - started))
+        token = self.acquire(host, max_wait=left)
         try:
-            left = max(0.0, limit - (time.monotonic() - started))
-            wait = self.reserve(host, extra_delay=extra_delay, max_wait=left)
-            if wait > 0:
-                self._sleep(wait)
             yield
         finally:
             self.release(host, token)
@@ -237,6 +264,8 @@ class Politeness:
         try:
             status, body = fetch(origin + "/robots.txt")
         except TransientFetchError as exc:
+            if exc.retry_after:
+                self.defer(url, exc.retry_after)
             raise TransientFetchError(
                 f"robots.txt of {origin} is unavailable ({exc.message}); trying later",
                 reason="robots_unavailable",

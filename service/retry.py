@@ -14,4 +14,6 @@ def backoff_delay(
     exceeds ``cap``, even when the server asks for longer.
     """
     delay = random.uniform(0, min(cap, base * 2.0**attempt))
-    return min(cap, max(delay, retry_after or 0.0))
+    # NaN is no advice; infinity is "longer than the cap".
+    wanted = retry_after if retry_after is not None and retry_after == retry_after else 0.0
+    return min(cap, max(delay, wanted))

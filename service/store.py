@@ -2,14 +2,16 @@
 
 Both writes happen inside one Lua script, so a retried or duplicated task, or a worker that
 dies between the two, can never produce a second entry or a hash without its entry: Redis
-runs the script atomically and writes it to the AOF as one unit.
+runs the script atomically and writes it to the AOF as one unit. The same script trims the
+stream and forgets the documents whose latest entry it trims, so the hashes follow the
+stream's retention (docs/stream.md, "What `get` promises").
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -23,49 +25,132 @@ from .settings import Settings
 from .similarity import fingerprint
 from .stories import Annotation, StoryIndex, StoryPolicy
 
+# Lua helpers shared by the scripts below. Stream ids compare as (milliseconds, sequence).
+_LUA_HELPERS = """
+local function id_parts(sid)
+  local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function older(a, b)
+  local am, as = id_parts(a)
+  local bm, bs = id_parts(b)
+  return am < bm or (am == bm and as < bs)
+end
+-- A document whose latest entry has left the stream keeps a tombstone (version, revision,
+-- seen; no document) for ttl seconds, so that versions keep counting and a late retry of
+-- the same revision stays a no-op; with ttl 0 the hash goes at once.
+local TOMBSTONE = {'version', 'revision', 'seen', 'stream_id', 'updated_at'}
+local function forget(key, sid, ttl)
+  if redis.call('HGET', key, 'stream_id') ~= sid then return 0 end
+  if ttl > 0 then
+    -- Written anew rather than HDEL'd, and with the revision as a digest: a hash that held
+    -- a document, or any value over 64 bytes, keeps the large encoding (about 740 bytes for
+    -- these fields); the small one takes about 200.
+    local values = redis.call('HMGET', key, unpack(TOMBSTONE))
+    values[2] = 'sha1:' .. redis.sha1hex(values[2])
+    local kept = {}
+    for i, field in ipairs(TOMBSTONE) do
+      if values[i] then
+        kept[#kept + 1] = field
+        kept[#kept + 1] = values[i]
+      end
+    end
+    redis.call('DEL', key)
+    redis.call('HSET', key, unpack(kept))
+    redis.call('EXPIRE', key, ttl)
+  else
+    redis.call('DEL', key)
+  end
+  return 1
+end
+"""
+
 # One publish, atomically. KEYS: doc hash, documents stream, content-hash index.
 # ARGV: doc json up to the version, revision, maxlen, doc id, time, doc json between the
 #       version and duplicate_of, doc json after duplicate_of, near-duplicate candidate
-#       ('' if none), minid ('' if none), index ttl seconds.
+#       ('' if none), minid ('' if none), retention ttl seconds, document key prefix.
 # A new stream entry is added only when the revision (content hash + translation outcome)
 # differs from the stored one; the version then goes up by one.
-PUBLISH_SCRIPT = """
+#
+# Retention: the script trims the stream itself, exactly, after reading the entries it
+# trims (at most TRIM_LIMIT per call), and forgets the document of each trimmed entry that
+# is its document's latest. XTRIM returns a count, not the ids, hence the XRANGE first. The
+# forgotten hashes are found through the entries, not declared in KEYS: fine on a single or
+# replicated Redis, not on Redis Cluster (as for the translation cache's eviction).
+PUBLISH_SCRIPT = (
+    _LUA_HELPERS
+    + """
+local TRIM_LIMIT = 100
 redis.call('HINCRBY', KEYS[1], 'seen', 1)
 local current = redis.call('HGET', KEYS[1], 'revision')
-if current == ARGV[2] then
+local tombstone = current and string.sub(current, 1, 5) == 'sha1:'
+if current == ARGV[2] or (tombstone and current == 'sha1:' .. redis.sha1hex(ARGV[2])) then
   local version = tonumber(redis.call('HGET', KEYS[1], 'version'))
   return {0, redis.call('HGET', KEYS[1], 'stream_id'), version}
 end
+local ttl = tonumber(ARGV[10])
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 local dup = ARGV[8]
 local first = redis.call('GET', KEYS[3])
 if first and first ~= ARGV[4] then
   dup = first
-elseif not first then
-  redis.call('SET', KEYS[3], ARGV[4], 'EX', tonumber(ARGV[10]))
+elseif not first and ttl > 0 then
+  redis.call('SET', KEYS[3], ARGV[4], 'EX', ttl)
 end
 local dupjson = 'null'
 if dup ~= '' then dupjson = '"' .. dup .. '"' end
 -- One concatenation, one copy of the document: a find-and-replace per value cost a quarter
 -- of the script's time in string copies and garbage.
 local doc = ARGV[1] .. version .. ARGV[6] .. dupjson .. ARGV[7]
-local maxlen = tonumber(ARGV[3])
-local sid
-if maxlen > 0 then
-  sid = redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, '*',
-                   'id', ARGV[4], 'version', version, 'doc', doc)
-else
-  sid = redis.call('XADD', KEYS[2], '*', 'id', ARGV[4], 'version', version, 'doc', doc)
-end
-if ARGV[9] ~= '' then
-  redis.call('XTRIM', KEYS[2], 'MINID', '~', ARGV[9])
-end
+local sid = redis.call('XADD', KEYS[2], '*', 'id', ARGV[4], 'version', version, 'doc', doc)
 redis.call('HSET', KEYS[1], 'doc', doc, 'revision', ARGV[2], 'stream_id', sid,
            'updated_at', ARGV[5])
+redis.call('PERSIST', KEYS[1])
+-- The head to trim: entries older than minid, or beyond maxlen, whichever is more.
+local head = {}
+if ARGV[9] ~= '' and older(ARGV[9], sid) then
+  head = redis.call('XRANGE', KEYS[2], '-', '(' .. ARGV[9], 'COUNT', TRIM_LIMIT)
+end
+local maxlen = tonumber(ARGV[3])
+if maxlen > 0 and #head < TRIM_LIMIT then
+  local over = math.min(redis.call('XLEN', KEYS[2]) - maxlen, TRIM_LIMIT)
+  if over > #head then
+    head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', over)
+  end
+end
+if #head > 0 then
+  for _, entry in ipairs(head) do
+    local fields = entry[2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'id' then
+        forget(ARGV[11] .. fields[i + 1], entry[1], ttl)
+        break
+      end
+    end
+  end
+  local ms, seq = string.match(head[#head][1], '^(%d+)-(%d+)$')
+  redis.call('XTRIM', KEYS[2], 'MINID', ms .. '-' .. string.format('%d', tonumber(seq) + 1))
+end
 return {1, sid, version}
 """
+)
 
-# KEYS: dead stream, marker key. ARGV: ttl seconds, then field/value pairs.
+# KEYS: a document hash. ARGV: the documents stream's first id ('' when it is empty),
+# retention ttl seconds. Forgets the document when its latest entry is no longer in the
+# stream: for hashes written before the publish script trimmed them itself.
+FORGET_SCRIPT = (
+    _LUA_HELPERS
+    + """
+local sid = redis.call('HGET', KEYS[1], 'stream_id')
+if not sid or redis.call('HEXISTS', KEYS[1], 'doc') == 0 then return 0 end
+if ARGV[1] ~= '' and not older(sid, ARGV[1]) then return 0 end
+return forget(KEYS[1], sid, tonumber(ARGV[2]))
+"""
+)
+
+# KEYS: dead stream, marker key. ARGV: ttl seconds, maxlen (0: none), then field/value
+# pairs. The dead stream is capped like the documents stream (approximately: its entries
+# own nothing else).
 DEAD_LETTER_SCRIPT = """
 if KEYS[2] ~= '' then
   if redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[1])) == false then
@@ -73,7 +158,10 @@ if KEYS[2] ~= '' then
   end
 end
 local fields = {}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+if tonumber(ARGV[2]) > 0 then
+  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(fields))
+end
 return redis.call('XADD', KEYS[1], '*', unpack(fields))
 """
 
@@ -91,6 +179,9 @@ class Store:
         self.settings = settings
         self._publish_sha = client.register_script(PUBLISH_SCRIPT).sha
         self._dead = client.register_script(DEAD_LETTER_SCRIPT)
+        self._forget = client.register_script(FORGET_SCRIPT)
+        # What "now" is for the stream's age limit; a test moves it.
+        self.clock: Callable[[], float] = time.time
         retention = settings.dedupe_retention_days * 86400
         self.stories = StoryIndex(
             client,
@@ -160,7 +251,7 @@ class Store:
 
     def _queue_publish(self, pipe: Any, doc: Document, near: str) -> None:
         age = self.settings.stream_max_age_days
-        minid = f"{int((time.time() - age * 86400) * 1000)}-0" if age > 0 else ""
+        minid = f"{int((self.clock() - age * 86400) * 1000)}-0" if age > 0 else ""
         outcome = doc.translation
         revision = f"{doc.content_hash}|{outcome.get('status')}|{outcome.get('model')}"
         head, middle, tail = _split_at_placeholders(doc.to_json_for_store())
@@ -180,6 +271,7 @@ class Store:
             near,
             minid,
             self.settings.dedupe_retention_days * 86400,
+            self.settings.document_key(""),
         )
 
     def times_seen(self, doc_id: str) -> int:
@@ -188,11 +280,29 @@ class Store:
         return int(raw or 0)
 
     def get(self, doc_id: str) -> dict[str, Any] | None:
+        """The latest version, while its stream entry is retained; else None (docs/stream.md)."""
         raw = self.client.hget(self.settings.document_key(doc_id), "doc")
         if raw is None:
             return None
         loaded: dict[str, Any] = json.loads(_text(raw))
         return loaded
+
+    def forget_trimmed(self, batch: int = 500) -> int:
+        """Forget every stored document whose latest entry has left the stream; returns how
+        many. Publishing does this for the entries it trims; this is for hashes written by
+        versions that did not (an upgrade), and costs a scan of all document keys."""
+        stream = self.settings.documents_stream
+        head = cast(list[Any], self.client.xrange(stream, count=1))
+        first = _text(head[0][0]) if head else ""
+        ttl = str(self.settings.dedupe_retention_days * 86400)
+        pattern = self.settings.document_key("*")
+        forgotten = 0
+        for keys in _chunks(self.client.scan_iter(match=pattern, count=batch), batch):
+            pipe = self.client.pipeline(transaction=False)
+            for key in keys:
+                self._forget(keys=[key], args=[first, ttl], client=pipe)
+            forgotten += sum(int(n) for n in pipe.execute())
+        return forgotten
 
     def dead_letter(
         self,
@@ -215,14 +325,14 @@ class Store:
             "task_id": task_id or "",
             "at": utc_now(),
         }
-        args: list[str] = [str(7 * 24 * 3600)]
+        args: list[str] = [str(7 * 24 * 3600), str(self.settings.stream_maxlen)]
         for key, value in fields.items():
             args += [key, value]
         sid = self._dead(keys=[self.settings.dead_stream, marker], args=args)
         return _text(sid) if sid else None
 
     def documents(self, batch: int = 500) -> Iterator[dict[str, Any]]:
-        """Every stored document (latest version), in no particular order."""
+        """Every document still held (its latest entry retained), in no particular order."""
         pattern = self.settings.document_key("*")
         for keys in _chunks(self.client.scan_iter(match=pattern, count=batch), batch):
             pipe = self.client.pipeline(transaction=False)

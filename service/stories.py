@@ -23,6 +23,10 @@ _INDEX_TERMS = 10
 _CANDIDATES_PER_TERM = 100
 _MAX_COMPARED = 60
 _BUCKET_RECENT = 50
+# A term keeps its latest documents by date, this many at most: a document within the window
+# of now reads only the latest _CANDIDATES_PER_TERM of a term, so a hot term loses nothing
+# that live news would read, and a refreshed term key cannot grow for ever.
+_TERM_KEEP = 10 * _CANDIDATES_PER_TERM
 
 
 @dataclass(frozen=True)
@@ -96,20 +100,33 @@ class StoryIndex:
             story = self._best_story(doc_id, vector, replies[1 + _BANDS :]) or doc_id
         return Annotation(doc_id, story, near, fingerprint, vector, at, known is not None)
 
-    def record(self, pipe: Any, note: Annotation) -> None:
-        """Queue the index writes for an annotated document on ``pipe``."""
+    def record(self, pipe: Any, note: Annotation, now: float | None = None) -> None:
+        """Queue the index writes for an annotated document on ``pipe``.
+
+        Every key and every member has a lifetime of ``retention_seconds``: a key's TTL alone
+        would not do, because each write refreshes it and a busy key would keep its members
+        for ever. So each write also drops the members the retention has passed: band
+        members by first sighting, term members by date (and beyond ``_TERM_KEEP``).
+        """
         ttl = self.policy.retention_seconds
+        now = time.time() if now is None else now
         for key in self._band_keys(note.fingerprint):
             # Scored by first sighting: the oldest members come first and are kept.
-            pipe.zadd(key, {f"{note.doc_id}:{note.fingerprint:016x}": time.time()}, nx=True)
+            pipe.zadd(key, {f"{note.doc_id}:{note.fingerprint:016x}": now}, nx=True)
+            pipe.zremrangebyscore(key, "-inf", f"({now - ttl}")
             pipe.expire(key, ttl)
         if note.known:
             return
         payload = json.dumps({"story": note.story_id, "v": note.vector, "at": note.at})
         pipe.set(self._vec_key(note.doc_id), payload, ex=ttl)
         for term in _top_terms(note.vector):
-            pipe.zadd(self._term_key(term), {note.doc_id: note.at})
-            pipe.expire(self._term_key(term), ttl)
+            key = self._term_key(term)
+            pipe.zadd(key, {note.doc_id: note.at})
+            # Members dated before the retention go, this document too if it is that old:
+            # a story window that far back is not searched for live news.
+            pipe.zremrangebyscore(key, "-inf", f"({now - ttl}")
+            pipe.zremrangebyrank(key, 0, -_TERM_KEEP - 1)
+            pipe.expire(key, ttl)
 
     def _best_story(
         self, doc_id: str, vector: dict[str, float], term_members: list[list[bytes]]

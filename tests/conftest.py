@@ -83,8 +83,12 @@ def _env(base: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def settings_env(tmp_path: Path, packages_dir: Path, redis_url: str) -> dict[str, str]:
-    """Environment for a test's own key prefix, data dir and the session's packages."""
+def settings_env(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, packages_dir: Path, redis_url: str
+) -> dict[str, str]:
+    """Environment for a test's own key prefix, data dir and the session's packages; workers
+    may read files from the checkout, the shared corpus and seeds, and the tests' tmp dirs."""
+    roots = [REPO, SHARED, tmp_path_factory.getbasetemp()]
     return _env(
         {
             "REDIS_URL": redis_url,
@@ -92,6 +96,7 @@ def settings_env(tmp_path: Path, packages_dir: Path, redis_url: str) -> dict[str
             "NEWSINGEST_DATA_DIR": str(tmp_path / "data"),
             "NEWSINGEST_PACKAGES_DIR": str(packages_dir),
             "NEWSINGEST_MODELS_DIR": "",
+            "NEWSINGEST_FILE_ROOTS": ":".join(str(r) for r in roots),
         }
     )
 

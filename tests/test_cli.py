@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+
+import pytest
 
 from service.document import validate
+from service.embedded import free_port
 
-from .conftest import EXTRACTION, GB2312_SMALL_PAGE, SEEDS, run_cli
+from .conftest import EXTRACTION, GB2312_SMALL_PAGE, REPO, SEEDS, run_cli
 
 
 def test_process_prints_one_valid_json_document_per_input(settings_env: dict[str, str]) -> None:
@@ -79,3 +85,142 @@ def test_models_verify_translates_a_canary_with_each_package(
     assert report["output"].isascii()
     assert "3" in report["output"] and "import" in report["output"].lower()
     assert report["chars_per_s"] > 0
+
+
+# ---- bad input: one line, never a traceback (issue #13) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["dead", "list", "--count", "-1"], "argument --count: must be a whole number from 1"),
+        (["dead", "list", "--count", "1e20"], "argument --count: must be a whole number from 1"),
+        (["dead", "replay", "not-an-id"], "not a stream id"),
+        (["consume", "--group", "g", "--count", "0"], "argument --count"),
+        (["consume", "--group", "g", "--wait", "nan"], "argument --wait: must be a number"),
+        (["consume", "--group", "g", "--wait", "-1"], "argument --wait: must be a number"),
+        (["consume", "--group", "g", "--from", "junk"], "not a stream id (like"),
+        (["exporter", "--port", "70000"], "argument --port: must be a port from 1 to 65535"),
+        (["health", "--timeout", "inf"], "argument --timeout"),
+        (["retranslate", "--limit", "0"], "argument --limit"),
+        (["worker", "--queue", "ingets"], "unknown queue 'ingets'"),
+        (["worker", "--queue", "ingest", "--concurrency", "0"], "argument --concurrency"),
+        (["beat", "--loglevel", "loud"], "argument --loglevel"),
+        (["submit", "--lang", "klingon", "x"], "names no language"),
+        (["process", "--lang", "klingon", "x"], "names no language"),
+        (["no-such-command"], "invalid choice"),
+    ],
+)
+def test_a_bad_option_is_one_line_and_exit_2(
+    settings_env: dict[str, str], args: list[str], expected: str
+) -> None:
+    out = run_cli(settings_env, *args, timeout=60)
+    assert out.returncode == 2
+    [line] = out.stderr.splitlines()
+    assert line.startswith("newsingest") and "error: " in line and expected in line, line
+    assert out.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args", [["dead", "list"], ["submit", "https://example.com/a"], ["consume", "--group", "g"]]
+)
+def test_redis_unreachable_is_one_line(settings_env: dict[str, str], args: list[str]) -> None:
+    env = dict(settings_env, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    out = run_cli(env, *args, timeout=120)
+    assert out.returncode == 1
+    [line] = out.stderr.splitlines()
+    assert line.startswith("newsingest: Redis unreachable: ") and "REDIS_URL" in line
+
+
+BROKEN_SCHEMA = (
+    "import sys\n"
+    "from workers.cli import local, main\n"
+    "def broken(args, settings):\n"
+    "    raise RuntimeError('the disk\\nis on fire')\n"
+    "local.cmd_schema = broken\n"
+    "sys.exit(main(['schema']))\n"
+)
+
+
+def test_an_unexpected_error_is_one_line_and_exit_1(settings_env: dict[str, str]) -> None:
+    run = [sys.executable, "-c", BROKEN_SCHEMA]
+    out = subprocess.run(run, cwd=REPO, env=settings_env, capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr == (
+        "newsingest: internal error: RuntimeError: the disk is on fire; "
+        "run with NEWSINGEST_LOG_LEVEL=DEBUG for the traceback\n"
+    )
+    env = dict(settings_env, NEWSINGEST_LOG_LEVEL="DEBUG")
+    out = subprocess.run(run, cwd=REPO, env=env, capture_output=True, text=True)
+    assert out.returncode == 1 and "Traceback" in out.stderr
+
+
+def test_exporter_on_a_port_in_use_is_one_line(settings_env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = run_cli(settings_env, "exporter", "--bind", "127.0.0.1", "--port", str(port))
+    assert out.returncode == 1
+    [line] = out.stderr.splitlines()
+    assert line.startswith(f"newsingest: cannot serve metrics on 127.0.0.1:{port}: ")
+
+
+# ---- stdin: bounded, whatever comes in -------------------------------------------------------
+
+
+def _piped(env: dict[str, str], producer: list[str], *args: str) -> tuple[str, str, int, int]:
+    """``producer | newsingest ARGS``: stdout, stderr, exit status and the peak RSS (KiB) of
+    the newsingest process, measured by a parent of its own."""
+    script = (
+        "import resource, subprocess, sys\n"
+        "n = int(sys.argv[1])\n"
+        "src = subprocess.Popen(sys.argv[2:2 + n], stdout=subprocess.PIPE)\n"
+        "cli = subprocess.run([sys.executable, '-m', 'workers.cli', *sys.argv[2 + n:]],"
+        " stdin=src.stdout, capture_output=True)\n"
+        "src.stdout.close(); src.wait()\n"
+        "sys.stdout.buffer.write(cli.stdout); sys.stderr.buffer.write(cli.stderr)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+        "sys.exit(cli.returncode)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(len(producer)), *producer, *args],
+        cwd=REPO, env=env, capture_output=True, text=True, errors="replace", timeout=300,
+    )  # fmt: skip
+    *err, peak = out.stderr.splitlines()
+    return out.stdout, "\n".join(err), out.returncode, int(peak)
+
+
+def test_detect_cuts_an_endless_line_with_a_warning_in_bounded_memory(
+    settings_env: dict[str, str],
+) -> None:
+    _, _, status, baseline = _piped(settings_env, ["echo", "Hello world"], "detect")
+    assert status == 0
+    out, err, status, peak = _piped(settings_env, ["head", "-c", "20000000", "/dev/zero"], "detect")
+    assert status == 0, err
+    assert out == "und\t0.0000\n"
+    assert err.splitlines() == [
+        "newsingest: WARNING: stdin line 1 is longer than 100000 characters "
+        "(stdin_max_line_chars); only its beginning is used"
+    ]
+    assert peak - baseline < 32 * 1024, (peak, baseline)  # 20 MB in, far less held
+
+
+def test_detect_reads_random_bytes_as_undetermined_lines_not_a_crash(
+    settings_env: dict[str, str],
+) -> None:
+    out, err, status, _ = _piped(settings_env, ["head", "-c", "10000000", "/dev/urandom"], "detect")
+    assert status == 0, err
+    assert "Traceback" not in err
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert len(rows) > 10_000
+    assert all(len(r) == 2 and 0.0 <= float(r[1]) <= 1.0 for r in rows)
+
+
+def test_translate_cuts_a_long_line_with_a_warning(settings_env: dict[str, str]) -> None:
+    env = dict(settings_env, NEWSINGEST_STDIN_MAX_LINE_CHARS="20")
+    line = "经济增长了。" * 10
+    out = run_cli(env, "translate", "--from", "zh", stdin=f"{line}\n你好。\n")
+    assert out.returncode == 0, out.stderr
+    assert len(out.stdout.splitlines()) == 2
+    assert "stdin line 1 is longer than 20 characters" in out.stderr

@@ -185,3 +185,66 @@ def test_meta_charset_is_ignored_for_non_html_bodies() -> None:
     text = "\n".join(_langid("ko", "sentence")[:5])
     body = b'<meta charset="gb2312">\n' + text.encode("utf-8")
     assert decode(body, is_html=False).reason == "detected"
+
+
+# ---- charsets: only text codecs a page can be written in ----------------------------------
+
+NOT_PAGE_CHARSETS = ["undefined", "base64", "rot13", "punycode", "idna", "hex", "zlib", "bz2",
+                     "uu", "quopri", "utf-7", "unicode_escape"]  # fmt: skip
+KOREAN_HTML = (
+    "<html><body><p>서울에서 열린 정상회의에서 양국 정상은 합의문에 서명했다.</p></body></html>"
+)
+
+
+@pytest.mark.parametrize("label", NOT_PAGE_CHARSETS)
+def test_a_charset_that_is_no_text_codec_counts_as_undeclared_in_the_header(label: str) -> None:
+    decoded = decode(KOREAN_HTML.encode("utf-8"), http_charset=label)
+    assert (decoded.text, decoded.encoding, decoded.reason) == (KOREAN_HTML, "utf-8", "detected")
+
+
+@pytest.mark.parametrize("label", NOT_PAGE_CHARSETS)
+def test_a_charset_that_is_no_text_codec_counts_as_undeclared_in_a_meta_tag(label: str) -> None:
+    page = f'<meta charset="{label}">' + KOREAN_HTML
+    decoded = decode(page.encode("euc-kr"))
+    assert (decoded.text, decoded.encoding, decoded.reason) == (page, "cp949", "detected")
+
+
+@pytest.mark.parametrize("label", NOT_PAGE_CHARSETS)
+def test_an_ascii_page_declaring_no_text_codec_is_read_as_utf8(label: str) -> None:
+    decoded = decode(b"<p>Plain words.</p>", http_charset=label)
+    assert (decoded.encoding, decoded.reason) == ("utf-8", "default")
+
+
+def test_a_seven_bit_page_is_decoded_with_the_codec_it_declares_and_that_is_recorded() -> None:
+    text = "東京で会議が開かれた。"
+    body = f'<meta charset="iso-2022-jp"><p>{text}</p>'.encode("iso2022_jp")
+    assert body.isascii()
+    decoded = decode(body)
+    assert (decoded.encoding, decoded.reason) == ("iso2022_jp", "meta-charset")
+    assert text in decoded.text
+
+
+MOSTLY_UTF8 = (
+    "<p>The café’s owner said the naïve plan worked – “mostly”.</p>" * 3
+    + "<p>Plain English text follows here.</p>" * 40
+).encode()
+
+
+@pytest.mark.parametrize("where", ["header", "meta"])
+def test_invalid_utf8_declared_as_utf8_gives_replacement_characters_not_mojibake(
+    where: str,
+) -> None:
+    body = MOSTLY_UTF8.replace(b"Plain", b"Pl\xe9in", 2)
+    if where == "meta":
+        decoded = decode(b'<meta charset="utf-8">' + body)
+    else:
+        decoded = decode(body, http_charset="utf-8")
+    assert decoded.encoding == "utf-8"
+    assert "The café’s owner said the naïve plan worked – “mostly”." in decoded.text
+    assert decoded.text.count("\ufffd") == 2
+
+
+def test_undeclared_utf8_with_a_few_bad_bytes_stays_utf8() -> None:
+    decoded = decode(MOSTLY_UTF8.replace(b"Plain", b"Pl\xe9in", 2))
+    assert (decoded.encoding, decoded.reason) == ("utf-8", "detected")
+    assert "café’s" in decoded.text

@@ -43,7 +43,8 @@ def policy(**changes: Any) -> FetchPolicy:
         max_bytes=2_000_000,
         max_redirects=5,
         user_agent="newsingest-test/1.0 (+https://example.invalid/bot)",
-        allow=("127.0.0.1",),
+        # The loopback servers listen on random ports; a bare host would open only 80 and 443.
+        allow=("127.0.0.1:*",),
         max_decompressed_bytes=4_000_000,
     )
     base.update(changes)
@@ -81,7 +82,7 @@ def site() -> Iterator[Site]:
 
 @pytest.fixture
 def polite_settings(settings: Settings) -> Settings:
-    return settings.replace(fetch_allow="127.0.0.1", fetch_host_delay=0.0, robots_ttl=600)
+    return settings.replace(fetch_allow="127.0.0.1:*", fetch_host_delay=0.0, robots_ttl=600)
 
 
 # -- pages and encodings -------------------------------------------------------------------------
@@ -320,7 +321,7 @@ def test_loopback_is_refused_unless_allowed(site: Site) -> None:
     site.static("/p", b"<p>secret</p>")
     assert failure(site, "/p", allow=()).reason == "ssrf_refused"
     assert site.hits("/p") == 0
-    assert fetch(site, "/p", allow=("127.0.0.0/8",)).body == b"<p>secret</p>"
+    assert fetch(site, "/p", allow=(f"127.0.0.0/8:{site.port}",)).body == b"<p>secret</p>"
 
 
 def test_check_url_refuses_private_and_link_local_addresses() -> None:
@@ -337,7 +338,7 @@ def test_redirect_to_an_unlisted_loopback_address_is_refused_before_connecting(
 ) -> None:
     with Listener("127.0.0.2") as other:
         site.redirect("/jump", other.url("/internal"), status=302)
-        error = failure(site, "/jump", allow=("127.0.0.1",))
+        error = failure(site, "/jump", allow=(f"127.0.0.1:{site.port}",))
         assert error.reason == "ssrf_refused"
         assert "127.0.0.2" in error.message
         assert not other.connected()
@@ -348,7 +349,8 @@ def test_the_listener_does_see_a_connection_when_the_target_is_allowed(site: Sit
     with Listener("127.0.0.2") as other:
         site.redirect("/jump", other.url("/internal"), status=302)
         with pytest.raises(TransientFetchError):
-            fetch(site, "/jump", allow=("127.0.0.1", "127.0.0.2"), read_timeout=0.3)
+            allow = (f"127.0.0.1:{site.port}", f"127.0.0.2:{other.port}")
+            fetch(site, "/jump", allow=allow, read_timeout=0.3)
         assert other.connected()
 
 
@@ -376,12 +378,12 @@ def test_names_are_resolved_once_and_connected_by_vetted_address(
     monkeypatch.setattr(socket, "getaddrinfo", fake)
     with Listener("127.0.0.2") as other:
         url = f"http://news.test:{site.port}/named"
-        got = fetch_url(Source("url", url), policy(allow=("127.0.0.1",)))
+        got = fetch_url(Source("url", url), policy(allow=(f"127.0.0.1:{site.port}",)))
         assert got.body == b"<p>by name</p>"
         assert site.requests[-1].headers["host"] == f"news.test:{site.port}"
         assert calls == ["news.test"]
         with pytest.raises(FetchError) as info:
-            fetch_url(Source("url", url), policy(allow=("127.0.0.1",)))
+            fetch_url(Source("url", url), policy(allow=(f"127.0.0.1:{site.port}",)))
         assert info.value.reason == "ssrf_refused"
         assert not other.connected()
 
@@ -504,10 +506,11 @@ def test_host_delay_holds_across_two_processes_sharing_redis(
         other_client.close()
 
 
-def test_retry_after_defers_the_host_for_every_process(
+def test_retry_after_defers_the_origin_for_every_process(
     site: Site, polite_settings: Settings, redis_client: redis.Redis
 ) -> None:
     site.static("/limited", b"", "text/plain", {"Retry-After": "90"}, status=429)
+    site.static("/other", b"<p>other</p>")
     one = Politeness(redis_client, polite_settings)
     with pytest.raises(TransientFetchError):
         fetch_url(Source("url", site.url("/limited")), policy(), politeness=one)
@@ -515,8 +518,9 @@ def test_retry_after_defers_the_host_for_every_process(
     try:
         two = Politeness(other_client, polite_settings)
         with pytest.raises(TransientFetchError) as info:
-            two.reserve("127.0.0.1", max_wait=5.0)
-        assert info.value.reason == "host_busy" and (info.value.retry_after or 0) > 60
+            fetch_url(Source("url", site.url("/other")), policy(), politeness=two)
+        assert info.value.reason == "host_backoff" and 60 < (info.value.retry_after or 0) <= 90
+        assert site.hits("/other") == 0
     finally:
         other_client.close()
 
@@ -604,7 +608,7 @@ def test_https_to_a_vetted_address_still_verifies_the_host_name(
     with Site(tls=server_context) as site:
         site.static("/secure", b"<p>tls</p>")
         trust = ssl.create_default_context(cafile=str(cert))
-        pol = policy(allow=("127.0.0.1",), read_timeout=2.0)
+        pol = policy(allow=(f"127.0.0.1:{site.port}",), read_timeout=2.0)
         with make_client(pol, ssl_context=trust) as client:
             url = f"https://news.test:{site.port}/secure"
             assert fetch_url(Source("url", url), pol, client).body == b"<p>tls</p>"

@@ -90,7 +90,8 @@ ENCODINGS = [
     "utf-7", "hz", "cp437",
 ]  # fmt: skip
 LABELS = [*ENCODINGS, "x-unknown", "", "utf8mb4", "unicode-1-1-utf-8", "ks_c_5601-1987",
-          "csbig5", "x-gbk", "binary", "none", "\x00", "utf-8\r\nX: y"]  # fmt: skip
+          "csbig5", "x-gbk", "binary", "none", "\x00", "utf-8\r\nX: y", "undefined", "base64",
+          "rot13", "idna", "punycode", "zlib", "unicode_escape"]  # fmt: skip
 
 SAMPLES = [
     "中国海关总署公布了统计数据。",
@@ -208,6 +209,9 @@ raw_bytes = st.one_of(
 @given(body=raw_bytes, label=st.one_of(st.none(), st.sampled_from(LABELS)), html=st.booleans())
 @example(body=b"\xed\xa0\x80abc", label="utf-8", html=True)
 @example(body=b"+2D8-", label="utf-7", html=False)
+@example(body="<p>서울</p>".encode(), label="undefined", html=True)
+@example(body=b'<meta charset="base64"><p>\xe9t\xe9</p>', label=None, html=True)
+@example(body=b"<p>caf\xc3\xa9 \xe9</p>", label="punycode", html=True)
 def test_decode_returns_text_or_a_decode_error(body: bytes, label: str | None, html: bool) -> None:
     result = outcome(lambda: decode(body, label, is_html=html))
     if not isinstance(result, IngestError):

@@ -133,11 +133,121 @@ def test_a_name_resolving_to_public_and_private_addresses_is_refused() -> None:
 def test_a_redirect_from_an_allowed_host_to_localhost_is_refused() -> None:
     with Site("127.0.0.2") as site, Listener("127.0.0.1") as listener:
         site.redirect("/r", f"http://localhost:{listener.port}/secret")
-        policy = FetchPolicy(**{**POLICY.__dict__, "allow": ("127.0.0.2",)})
+        policy = FetchPolicy(**{**POLICY.__dict__, "allow": (f"127.0.0.2:{site.port}",)})
         with pytest.raises(FetchError) as refused:
             fetch_url(Source("url", site.url("/r")), policy)
         assert refused.value.reason == "ssrf_refused"
         assert not listener.connected()
+
+
+# Addresses that embed an IPv4 address, or that only a local network routes. The NAT64 ones
+# reach the embedded address on a NAT64 network (64:ff9b::a9fe:a9fe is the metadata service).
+EMBEDDED_LOOPBACK = [
+    "64:ff9b::7f00:1",  # NAT64 well-known prefix
+    "64:ff9b:1::7f00:1",  # NAT64 local-use prefix
+    "2002:7f00:1::1",  # 6to4
+    "::127.0.0.1",  # IPv4-compatible
+    "::ffff:0:127.0.0.1",  # IPv4-translated
+    "::ffff:127.0.0.1",  # IPv4-mapped
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDED_LOOPBACK)
+def test_ipv6_forms_of_a_loopback_address_are_refused_before_connecting(address: str) -> None:
+    with Listener("127.0.0.1") as listener:
+        url = f"http://[{address}]:{listener.port}/news"
+        with pytest.raises(FetchError) as refused:
+            fetch_url(Source("url", url), POLICY)
+        assert refused.value.reason == "ssrf_refused"
+        assert not listener.connected()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b::c0a8:101",  # NAT64 of 192.168.1.1
+        "64:ff9b:1::808:808",  # local-use NAT64: whatever its network maps it to
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+        "2002:808:808::1",  # 6to4, even of a public address
+        "::a9fe:a9fe",  # IPv4-compatible
+        "::808:808",
+        "::ffff:0:a9fe:a9fe",  # IPv4-translated
+        "fec0::1",  # site-local
+        "2001::1",  # Teredo
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    ],
+)
+def test_nat64_6to4_teredo_site_local_and_ipv4_embedding_ranges_are_refused(address: str) -> None:
+    with pytest.raises(FetchError) as refused:
+        check_url(f"http://[{address}]/latest/meta-data/", ())
+    assert refused.value.reason == "ssrf_refused"
+
+
+def test_nat64_of_a_public_address_is_permitted_as_a_dns64_network_needs() -> None:
+    assert AddressGuard().permits("64:ff9b::808:808", 443)
+    assert AddressGuard().permits("::ffff:8.8.8.8", 443)
+
+
+def test_a_bare_allow_list_entry_opens_only_ports_80_and_443() -> None:
+    guard = AddressGuard(["127.0.0.1", "intranet.test", "10.0.0.0/8"])
+    for port in (80, 443):
+        assert guard.permits("127.0.0.1", port) and guard.permits("10.1.2.3", port)
+    for port in (22, 6379, 8080):
+        assert not guard.permits("127.0.0.1", port) and not guard.permits("10.1.2.3", port)
+    with Site() as site:
+        site.static("/admin", b"<p>internal</p>")
+        policy = FetchPolicy(**{**POLICY.__dict__, "allow": ("127.0.0.1",)})
+        with pytest.raises(FetchError) as refused:
+            fetch_url(Source("url", site.url("/admin")), policy)
+        assert refused.value.reason == "ssrf_refused"
+        assert f"127.0.0.1:{site.port}" in refused.value.message
+        assert site.hits("/admin") == 0
+
+
+def test_an_allow_list_entry_with_a_port_opens_that_port_only() -> None:
+    with Site() as site, Listener("127.0.0.1") as other:
+        site.static("/p", b"<p>listed</p>")
+        policy = FetchPolicy(**{**POLICY.__dict__, "allow": (f"127.0.0.1:{site.port}",)})
+        assert fetch_url(Source("url", site.url("/p")), policy).body == b"<p>listed</p>"
+        with pytest.raises(FetchError) as refused:
+            fetch_url(Source("url", other.url("/p")), policy)
+        assert refused.value.reason == "ssrf_refused"
+        assert not other.connected()
+    check_url("http://[::1]:8080/", ("[::1]:8080",))
+    check_url("http://10.1.2.3:8080/", ("10.0.0.0/8:8080",))
+    check_url("http://[fd00::1]:9000/", ("[fd00::/8]:*",))
+    for url, allow in (
+        ("http://[::1]:8081/", "[::1]:8080"),
+        ("http://10.1.2.3:8081/", "10.0.0.0/8:8080"),
+        ("http://localhost:8080/", "localhost"),
+    ):
+        with pytest.raises(FetchError) as refused:
+            check_url(url, (allow,))
+        assert refused.value.reason == "ssrf_refused", url
+
+
+@pytest.mark.parametrize("target", ["localhost", "127.0.0.1"])
+def test_a_public_page_cannot_redirect_to_a_bare_listed_host_on_another_port(
+    target: str,
+) -> None:
+    """127.0.0.2 stands for a public site; 127.0.0.1 is listed bare (its web ports only)."""
+    with Site("127.0.0.2") as site, Listener("127.0.0.1") as listener:
+        site.redirect("/r", f"http://{target}:{listener.port}/admin")
+        allow = (f"127.0.0.2:{site.port}", "127.0.0.1", "localhost")
+        policy = FetchPolicy(**{**POLICY.__dict__, "allow": allow})
+        with pytest.raises(FetchError) as refused:
+            fetch_url(Source("url", site.url("/r")), policy)
+        assert refused.value.reason == "ssrf_refused"
+        assert site.hits("/r") == 1
+        assert not listener.connected()
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1:0", "127.0.0.1:http", "[::1", "[::1]8080", "a/b"])
+def test_a_malformed_allow_list_entry_is_an_error_that_names_it(entry: str) -> None:
+    with pytest.raises(ValueError, match="fetch_allow entry"):
+        AddressGuard([entry])
 
 
 # ---- size and decompression limits -----------------------------------------------------------
@@ -145,7 +255,7 @@ def test_a_redirect_from_an_allowed_host_to_localhost_is_refused() -> None:
 
 @pytest.fixture
 def allowed() -> FetchPolicy:
-    return FetchPolicy(**{**POLICY.__dict__, "allow": ("127.0.0.1",)})
+    return FetchPolicy(**{**POLICY.__dict__, "allow": ("127.0.0.1:*",)})
 
 
 def test_a_body_over_the_wire_cap_is_refused(allowed: FetchPolicy) -> None:

@@ -10,10 +10,12 @@ service/store.py), so running a task twice adds nothing.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, worker_init
+from celery._state import get_current_app
+from celery.signals import setup_logging, worker_init, worker_process_init
 from kombu.entity import Queue
 
 from service.errors import ModelError
@@ -24,7 +26,7 @@ from service.sources import configured_sources
 
 from . import middleware, outbox, tasks
 from .outbox import HEARTBEAT_TASK, INGEST_QUEUE, POLL_TASK, TRANSLATE_QUEUE, Producer
-from .runtime import Services
+from .runtime import Services, address_space_mib, limit_address_space
 
 log = logging.getLogger("newsingest.workers")
 
@@ -121,6 +123,7 @@ def make_app(settings: Settings, *, schedule_sources: bool = False) -> NewsApp:
         app,
         [
             middleware.LogContext(),
+            middleware.DeliveryCount(app.services),
             middleware.OutboxMiddleware(app.services),
             middleware.Backstop(app.services),
         ],
@@ -130,7 +133,8 @@ def make_app(settings: Settings, *, schedule_sources: bool = False) -> NewsApp:
 
 
 def _connect_process_hooks(app: Celery, settings: Settings) -> None:
-    """Our logging instead of Celery's, and packages installed before the pool forks."""
+    """Our logging instead of Celery's, packages installed before the pool forks, and the
+    memory ceiling of each ingest pool process."""
 
     def logging_hook(loglevel: str | int = "INFO", **_: object) -> None:
         configure(loglevel or "INFO")
@@ -146,5 +150,35 @@ def _connect_process_hooks(app: Celery, settings: Settings) -> None:
                 "could not install translation packages from %s: %s", settings.models_dir, exc
             )
 
+    def limit_memory(**_: object) -> None:
+        if get_current_app() is not app:
+            return
+        limit_pool_process(app, settings)
+
     setup_logging.connect(logging_hook, weak=False)
     worker_init.connect(install_models, weak=False)
+    worker_process_init.connect(limit_memory, weak=False)
+
+
+def limit_pool_process(app: Celery, settings: Settings) -> None:
+    """``task_memory_limit_mb`` for a prefork pool process that serves only ingest work, so
+    one page fails its own task (MemoryError: ``memory_limit``; or the process dies and the
+    delivery count ends it as ``worker_lost``) instead of taking the machine's memory. Not
+    for a process that serves translate: a loaded model maps far more address space than it
+    uses (and the translate worker's thread pool never forks, so never gets here)."""
+    limit = settings.task_memory_limit_mb
+    queues = set(app.amqp.queues.consume_from or ())
+    if limit <= 0 or not queues or TRANSLATE_QUEUE in queues:
+        return
+    size = address_space_mib()
+    limit_address_space(limit)
+    if size and size * 2 > limit:
+        log.warning(
+            "task_memory_limit_mb=%d leaves little room above this pool process's %d MiB of "
+            "address space: most pages will fail with memory_limit; raise it",
+            limit,
+            size,
+        )
+    log.info(
+        "pool process %d: address space limited to %d MiB (%d MiB now)", os.getpid(), limit, size
+    )

@@ -6,7 +6,10 @@ dispatcher per hook for one app, and each middleware sees only that app's tasks:
 - :class:`LogContext`: the task id (and the stage running) on every log line;
 - :class:`OutboxMiddleware`: a final outcome clears the task's outbox record;
 - :class:`Backstop`: a task that failed without writing its own dead letter (the hard
-  time limit killed it, or an exception escaped) is dead-lettered, so nothing is lost.
+  time limit killed it, or an exception escaped) is dead-lettered, so nothing is lost;
+- :class:`DeliveryCount`: counts the runs of each task message that ended without an
+  outcome (the pool process died), so a page that kills its worker is not redelivered
+  forever (:meth:`RetryPolicy.admit` dead-letters it as ``worker_lost``).
 
 The retry-or-dead-letter policy is :class:`RetryPolicy`, applied by the tasks' base class
 (workers/tasks.py) around every run: one ladder for every task, one back-off function
@@ -16,6 +19,7 @@ The retry-or-dead-letter policy is :class:`RetryPolicy`, applied by the tasks' b
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -118,6 +122,64 @@ class Backstop(Middleware):
             log.exception("could not dead-letter failed task %s[%s]", task.name, task_id)
 
 
+class DeliveryCount(Middleware):
+    """How often each task message was delivered to a pool process without reaching an
+    outcome. ``acks_late`` + ``reject_on_worker_lost`` put a task back whenever its process
+    dies, and the Redis broker says nothing reliable about redelivery, so a page that makes
+    its process get killed (out of memory, a crash in C) would come back forever.
+
+    Each task id has one Redis hash, ``<prefix>:deliveries:<task id>``, with a field per
+    message of that task (its retry number): a run increments its field before it starts
+    and stores the count in ``task.request.deliveries`` for :meth:`RetryPolicy.admit`. Any
+    outcome clears it: a retry forgets its own field (the retry is a new message, with a
+    field of its own, so a retry never counts as a lost worker), a final outcome forgets
+    the task. Only runs whose process died leave their count behind. Redis away: the run is
+    not counted (and will fail on Redis anyway)."""
+
+    COUNTED = outbox.OUTBOX_TASKS | {outbox.POLL_TASK}
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def key(self, task_id: str) -> str:
+        return f"{self.services.settings.key_prefix}:deliveries:{task_id}"
+
+    def ttl(self) -> int:
+        """Longer than the longest chain of redeliveries: each after at most the visibility
+        timeout (the whole worker died) plus a run."""
+        s = self.services.settings
+        return (max(1, s.task_max_deliveries) + 1) * (s.visibility_timeout + s.task_time_limit)
+
+    def before_task(self, task: Task, task_id: str | None) -> None:
+        if task.name not in self.COUNTED or not task_id:
+            return
+        field = str(int(task.request.retries or 0))
+        try:
+            pipe = self.services.client.pipeline(transaction=True)
+            pipe.hincrby(self.key(task_id), field, 1)
+            pipe.expire(self.key(task_id), self.ttl())
+            task.request.deliveries = int(pipe.execute()[0])
+        except redis.RedisError as exc:
+            log.warning("could not count the delivery of %s: %s", task_id, exc)
+
+    def after_task(self, task: Task, task_id: str | None, state: str | None) -> None:
+        if task.name not in self.COUNTED or not task_id:
+            return
+        try:
+            if state == "RETRY":
+                self.services.client.hdel(self.key(task_id), str(int(task.request.retries or 0)))
+            else:
+                self.services.client.delete(self.key(task_id))
+        except redis.RedisError as exc:
+            log.warning("could not clear the delivery count of %s: %s", task_id, exc)
+
+    def on_failure(
+        self, task: Task, task_id: str | None, exc: BaseException | None, args: Any
+    ) -> None:
+        """The hard time limit (in the worker's main process): the task is over."""
+        self.after_task(task, task_id, "FAILURE")
+
+
 class RetryPolicy:
     """One ladder for every task's failures:
 
@@ -126,6 +188,9 @@ class RetryPolicy:
     - Redis or the broker away: retried with back-off, never dead-lettered (not the input's
       fault, and the dead letter would need Redis too);
     - an IngestError is a dead letter with its reason; the soft time limit is ``time_limit``;
+    - MemoryError (the pool process's ``task_memory_limit_mb``) is ``memory_limit``;
+    - a message whose runs died more than ``task_max_deliveries`` times is ``worker_lost``
+      (:meth:`admit`, before the run);
     - anything else is a bug: logged with its traceback, dead-lettered as ``internal_error``.
     """
 
@@ -135,6 +200,24 @@ class RetryPolicy:
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    def admit(self, task: Task, args: Any) -> dict[str, Any] | None:
+        """None: run the task. Else the dead letter of a message whose previous runs all
+        died without an outcome (:class:`DeliveryCount`); it is not run again."""
+        deliveries = int(getattr(task.request, "deliveries", 0) or 0)
+        limit = self.settings.task_max_deliveries
+        if limit <= 0 or deliveries <= limit:
+            return None
+        lost = deliveries - 1
+        return self.dead(
+            task,
+            args,
+            task.name.split(".", 1)[1],
+            "worker_lost",
+            f"the worker process running it died {lost} times (killed: out of memory, a "
+            "crash, a kill); not run again (task_max_deliveries)",
+            attempts=lost,
+        )
 
     def handle(self, task: Task, exc: Exception, args: Any) -> dict[str, Any]:
         """The task's outcome for ``exc``: a dead letter, or raises Celery's Retry."""
@@ -156,17 +239,37 @@ class RetryPolicy:
             return self.dead(
                 task, args, stage, "time_limit", f"{task.name} exceeded its time limit"
             )
+        if isinstance(exc, MemoryError):
+            # The frames of the failed stage hold what it had built: free it before writing.
+            traceback.clear_frames(exc.__traceback__)
+            return self.dead(
+                task,
+                args,
+                stage,
+                "memory_limit",
+                f"{task.name} needed more memory than one task may use "
+                f"(task_memory_limit_mb={self.settings.task_memory_limit_mb})",
+            )
         log.exception("unexpected error in %s", task.name)
         return self.dead(task, args, stage, "internal_error", f"{type(exc).__name__}: {exc}")
 
-    def dead(self, task: Task, args: Any, stage: str, reason: str, error: str) -> dict[str, Any]:
+    def dead(
+        self,
+        task: Task,
+        args: Any,
+        stage: str,
+        reason: str,
+        error: str,
+        *,
+        attempts: int | None = None,
+    ) -> dict[str, Any]:
         payload = dead_letter_input(task.name, args)
         self.services.store.dead_letter(
             input=payload,
             reason=reason,
             error=error,
             stage=stage,
-            attempts=int(task.request.retries or 0) + 1,
+            attempts=int(task.request.retries or 0) + 1 if attempts is None else attempts,
             task_id=task.request.id,
         )
         self.services.recorder.observe("dead_letter", 0.0, reason)

@@ -7,11 +7,16 @@ args, queue, time) and sent with that id; the outbox middleware removes the reco
 task reaches a final outcome (a document or a dead letter). Beat's heartbeat re-sends
 records older than the broker's visibility timeout. A re-sent task may run twice;
 publishing is idempotent, so that is safe.
+
+A record cannot stay for ever: after ``task_max_deliveries`` re-sends without an outcome
+(about (n + 1) visibility timeouts) the sweep dead-letters its input as ``outbox_gave_up``
+and drops the record; an unreadable record is dropped with a warning.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any, cast
 
@@ -20,6 +25,9 @@ from celery import Celery
 from celery.utils import uuid
 
 from service.settings import Settings
+from service.store import Store
+
+log = logging.getLogger("newsingest.workers")
 
 INGEST_QUEUE = "ingest"
 TRANSLATE_QUEUE = "translate"
@@ -68,20 +76,58 @@ def done(client: redis.Redis, settings: Settings, task_id: str | None) -> None:
 
 
 def sweep(app: Celery, client: redis.Redis, settings: Settings, now: float | None = None) -> int:
-    """Re-send tasks recorded longer ago than the visibility timeout; returns how many."""
+    """Re-send tasks recorded longer ago than the visibility timeout; returns how many.
+
+    A record already re-sent ``task_max_deliveries`` times is dead-lettered and dropped
+    instead, so the outbox holds only work that may still finish.
+    """
     now = time.time() if now is None else now
     older_than = now - settings.visibility_timeout
+    key = outbox_key(settings)
     resent = 0
-    for task_id, raw in client.hscan_iter(outbox_key(settings), count=500):
-        record = json.loads(raw)
-        if float(record["at"]) > older_than:
-            continue
-        record["at"] = now
+    for task_id, raw in client.hscan_iter(key, count=500):
         tid = task_id.decode() if isinstance(task_id, bytes) else str(task_id)
-        client.hset(outbox_key(settings), tid, json.dumps(record, ensure_ascii=False))
+        try:
+            record = json.loads(raw)
+            at, resends = float(record["at"]), int(record.get("resends", 0))
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("outbox record %s is unreadable (%s); dropped", tid, exc)
+            client.hdel(key, tid)
+            continue
+        if at > older_than:
+            continue
+        if resends >= settings.task_max_deliveries:
+            _give_up(client, settings, tid, record, resends)
+            continue
+        record["at"], record["resends"] = now, resends + 1
+        client.hset(key, tid, json.dumps(record, ensure_ascii=False))
         app.send_task(record["name"], args=record["args"], queue=record["queue"], task_id=tid)
         resent += 1
     return resent
+
+
+def _give_up(
+    client: redis.Redis, settings: Settings, task_id: str, record: dict[str, Any], resends: int
+) -> None:
+    """Dead-letter a task that never reached an outcome, then forget its record."""
+    args = record.get("args") or [None]
+    payload = args[0]
+    if record.get("name") == TRANSLATE_TASK and isinstance(payload, dict):
+        payload = payload.get("source", payload)
+    Store(client, settings).dead_letter(
+        input=payload if isinstance(payload, dict) else {"raw": repr(payload)},
+        reason="outbox_gave_up",
+        error=(
+            f"task {record.get('name')} was sent {resends + 1} times and never finished "
+            "(no document, no dead letter); check the workers' logs for this task id, "
+            "then `newsingest dead replay` it"
+        ),
+        stage=str(record.get("name", "")).rsplit(".", 1)[-1],
+        attempts=resends + 1,
+        task_id=task_id,
+    )
+    client.hdel(outbox_key(settings), task_id)
+    log.warning("outbox record %s dead-lettered after %d sends", task_id, resends + 1)
 
 
 def pending(client: redis.Redis, settings: Settings) -> int:

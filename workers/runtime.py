@@ -9,6 +9,7 @@ no socket is ever shared between processes.
 from __future__ import annotations
 
 import os
+import resource
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -29,6 +30,30 @@ from service.tcache import TranslationCache
 from service.translate import Engine
 
 _T = TypeVar("_T")
+MIB = 1024 * 1024
+
+
+def address_space_mib(pid: int | str = "self") -> int:
+    """A process's virtual size (what ``ps -o vsz`` shows), MiB; 0 where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
+def limit_address_space(limit_mib: int) -> None:
+    """Cap this process's address space (soft RLIMIT_AS) at ``limit_mib`` MiB: an allocation
+    past it fails (MemoryError in Python), instead of the process growing until the kernel's
+    OOM killer picks a victim, which may be the worker's parent or Redis."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = limit_mib * MIB
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 class Services:

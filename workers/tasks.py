@@ -23,17 +23,20 @@ log = logging.getLogger("newsingest.tasks")
 
 
 class NewsTask(Task):  # type: ignore[misc]
-    """Runs the task body under the retry-or-dead-letter policy."""
+    """Runs the task body under the retry-or-dead-letter policy, unless the policy says its
+    message already killed its worker process too often (it is then a dead letter)."""
 
     max_retries = None  # the policy decides; it counts retries itself
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        policy = self.news_app.policy
         try:
-            return super().__call__(*args, **kwargs)
+            lost = policy.admit(self, args)  # a message whose runs keep killing their process
+            return lost if lost is not None else super().__call__(*args, **kwargs)
         except Retry:
             raise
         except Exception as exc:  # noqa: BLE001 - the policy decides: retry, or dead letter
-            return self.news_app.policy.handle(self, exc, args)
+            return policy.handle(self, exc, args)
 
     @property
     def news_app(self) -> Any:

@@ -16,48 +16,87 @@ import httpcore
 import httpx
 
 from ..errors import FetchError, TransientFetchError
+from ._allow import AllowRule, parse_allow_entry
 from ._decompress import ACCEPT_ENCODING
 from ._policy import FetchPolicy
 
-_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 ranges that carry (or may carry) an IPv4 address, or that only a local network routes:
+# refused whole, whatever the embedded address, since news sites are not served from them.
+_REFUSED_V6 = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "::/96",  # IPv4-compatible ::a.b.c.d (deprecated), also :: and ::1
+        "::ffff:0:0:0/96",  # IPv4-translated ::ffff:0:a.b.c.d (SIIT)
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): any mapping a network chooses
+        "2001::/32",  # Teredo
+        "2002::/16",  # 6to4
+        "fec0::/10",  # site-local (deprecated, still routed inside some networks)
+    )
+)
 
-def _allowed_networks(allow: Iterable[str]) -> tuple[set[str], list[_Network]]:
-    hosts: set[str] = set()
-    nets: list[_Network] = []
-    for item in allow:
-        item = item.strip().lower()
-        if not item:
-            continue
-        try:
-            nets.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            hosts.add(item.rstrip("."))
-    return hosts, nets
+
+def _describe(ports: frozenset[int] | None) -> str:
+    if ports is None:
+        return "any port"
+    return ("ports " if len(ports) > 1 else "port ") + " and ".join(map(str, sorted(ports)))
+
+
+def is_public(addr: _Address) -> bool:
+    """An address the open internet routes to a public host. Forms that embed an IPv4
+    address are judged by that address (IPv4-mapped, NAT64) or refused (the rest)."""
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            return is_public(addr.ipv4_mapped)
+        if addr in _NAT64:
+            return is_public(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+        if any(addr in net for net in _REFUSED_V6):
+            return False
+    return addr.is_global and not addr.is_multicast
 
 
 class AddressGuard:
     """Which addresses may be connected to: public unicast ones, plus the hosts and networks
-    an operator listed in ``fetch_allow``."""
+    an operator listed in ``fetch_allow``, on the ports listed with them."""
 
     def __init__(self, allow: Iterable[str] = ()) -> None:
-        self.hosts, self.nets = _allowed_networks(allow)
+        self.rules = [parse_allow_entry(item) for item in allow if item.strip()]
 
-    def permits(self, address: str) -> bool:
-        addr: _Address = ipaddress.ip_address(address.split("%", 1)[0])
+    def _listed(self, addr: _Address) -> list[AllowRule]:
+        forms = [addr]
         if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-            addr = addr.ipv4_mapped
-        if any(addr in net for net in self.nets):
+            forms.append(addr.ipv4_mapped)
+        return [r for r in self.rules if r.net is not None and any(a in r.net for a in forms)]
+
+    def permits(self, address: str, port: int) -> bool:
+        addr: _Address = ipaddress.ip_address(address.split("%", 1)[0])
+        if any(rule.opens(port) for rule in self._listed(addr)):
             return True
-        return addr.is_global and not addr.is_multicast
+        return is_public(addr)
+
+    def _refusal(self, host: str, address: str, port: int) -> str:
+        addr = ipaddress.ip_address(address.split("%", 1)[0])
+        by_name = [r for r in self.rules if r.host == _name(host)]
+        listed = self._listed(addr) + by_name
+        if listed:
+            opened = ", ".join(_describe(r.ports) for r in listed)
+            entry = _spelled(_name(host) if by_name else address)
+            return (
+                f"refused {host}:{port}: NEWSINGEST_FETCH_ALLOW permits {entry} on {opened} "
+                f"only; list {entry}:{port} to permit port {port}"
+            )
+        return (
+            f"refused {host}: it resolves to non-public address {address}; list the host or "
+            "its network in NEWSINGEST_FETCH_ALLOW (with :port unless it is 80 or 443) to "
+            "permit it"
+        )
 
     def resolve(self, host: str, port: int) -> list[str]:
         """Resolve ``host`` and return its addresses, refusing if any of them is not permitted
-        (a name that resolves to both a public and a private address is refused)."""
-        name = host.lower().rstrip(".")
-        if name.startswith("[") and name.endswith("]"):
-            name = name[1:-1]
+        on ``port`` (a name that resolves to both a public and a private address is refused)."""
+        name = _name(host)
         try:
             infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
@@ -69,18 +108,23 @@ class AddressGuard:
             address = str(info[4][0])
             if address not in addresses:
                 addresses.append(address)
-        if name in self.hosts:
+        if any(rule.host == name and rule.opens(port) for rule in self.rules):
             return addresses
         for address in addresses:
-            if not self.permits(address):
-                raise FetchError(
-                    f"refused {host}: it resolves to non-public address {address}; list the "
-                    "host or its network in NEWSINGEST_FETCH_ALLOW to permit it",
-                    reason="ssrf_refused",
-                )
+            if not self.permits(address, port):
+                raise FetchError(self._refusal(host, address, port), reason="ssrf_refused")
         if not addresses:
             raise TransientFetchError(f"{host} resolves to no address", reason="dns_error")
         return addresses
+
+
+def _name(host: str) -> str:
+    name = host.lower().rstrip(".")
+    return name[1:-1] if name.startswith("[") and name.endswith("]") else name
+
+
+def _spelled(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
 
 
 def _check_scheme(url: str) -> tuple[str, int]:

@@ -1,4 +1,4 @@
-"""One fetch: a local file, or a URL with its redirects, politeness and conditional GET."""
+"""One fetch: a URL with its redirects, politeness and conditional GET (files: _file.py)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,13 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC, datetime
 from email.message import Message
-from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
-from ..errors import FetchError, SourceError, TransientFetchError
+from ..errors import FetchError, TransientFetchError
 from ..records import Fetched, Source, Validators, utc_now
 from ._decompress import _BROTLI, _decoder_for, _gunzip
 from ._guard import _DEADLINE, _GUARDED, _check_scheme, check_url, make_client
@@ -29,6 +26,7 @@ from ._policy import (
     TEXT_TYPES,
     FetchPolicy,
 )
+from ._retry_after import parse_retry_after
 
 if TYPE_CHECKING:
     from ..politeness import Politeness
@@ -43,67 +41,12 @@ _ACCEPT_HEADER = {
     ROBOTS: "text/plain,*/*;q=0.1",
 }
 
-_HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
-_TEXT_SUFFIXES = {".txt", ".text", ".md"}
-
-
-def source_from_arg(arg: str) -> Source:
-    """Interpret a CLI argument: an http(s) URL, else a local path (made absolute)."""
-    scheme = urlsplit(arg).scheme.lower()
-    if scheme in {"http", "https"}:
-        return Source("url", arg)
-    if scheme and len(scheme) > 1:
-        raise SourceError(f"unsupported URL scheme {scheme!r} in {arg!r}: only http(s) and files")
-    return Source("file", str(Path(arg).expanduser().resolve()))
-
-
-def read_file(source: Source, max_bytes: int) -> Fetched:
-    """Read a local HTML or plain-text file, refusing ones over ``max_bytes``."""
-    path = Path(source.location)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise SourceError(f"file not found: {path}", reason="file_not_found") from None
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc}", reason="file_unreadable") from exc
-    if not path.is_file():
-        raise SourceError(f"not a regular file: {path}", reason="file_unreadable")
-    if size > max_bytes:
-        raise SourceError(
-            f"{path} is {size} bytes, over the {max_bytes}-byte limit (file_max_bytes)",
-            reason="too_large",
-        )
-    try:
-        body = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc}", reason="file_unreadable") from exc
-    suffix = path.suffix.lower()
-    if suffix in _HTML_SUFFIXES:
-        media = "html"
-    elif suffix in _TEXT_SUFFIXES:
-        media = "text"
-    else:
-        media = "html" if body.lstrip()[:1] == b"<" else "text"
-    return Fetched(source, body, media, None, None, utc_now())
-
 
 def _media_type(content_type: str) -> tuple[str, str | None]:
     msg = Message()
     msg["content-type"] = content_type or "application/octet-stream"
     charset = msg.get_param("charset")
     return msg.get_content_type().lower(), charset if isinstance(charset, str) else None
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-        except (TypeError, ValueError):
-            return None
 
 
 def _kind(media: str, accept: str, url: str) -> str:
@@ -154,6 +97,7 @@ def _robots_fetcher(
         user_agent=policy.user_agent,
         allow=policy.allow,
         max_decompressed_bytes=ROBOTS_MAX_BYTES,
+        retry_after_max=policy.retry_after_max,
     )
 
     def fetch(url: str) -> tuple[int, bytes]:
@@ -209,6 +153,7 @@ def _fetch(
             check_url(url, policy.allow)
         slot: AbstractContextManager[None] = nullcontext()
         if politeness is not None:
+            politeness.check_backoff(url)  # not even robots.txt while it says "later"
             crawl_delay = politeness.check_robots(
                 url, policy.user_agent, _robots_fetcher(policy, http, deadline_at)
             )
@@ -306,7 +251,7 @@ def _read_response(
         raise TransientFetchError(
             f"HTTP {status} from {url}",
             reason=f"http_{status}",
-            retry_after=_retry_after(headers.get("retry-after")),
+            retry_after=parse_retry_after(headers.get("retry-after"), policy.retry_after_max),
         )
     if status >= 500 or status == 408:
         raise TransientFetchError(f"HTTP {status} from {url}", reason=f"http_{status}")
@@ -316,7 +261,7 @@ def _read_response(
         raise FetchError(f"HTTP {status} from {url}", reason=f"http_{status}")
     media, charset = _media_type(headers.get("content-type", ""))
     kind = _kind(media, accept, url)
-    body = _read_body(response, url, policy, deadline_at)
+    body = _read_body(response, url, policy, deadline_at, truncate=accept == ROBOTS)
     if media in GZIP_TYPES or (kind == "xml" and body[:2] == b"\x1f\x8b"):
         body = _gunzip(body, policy.decompressed_cap, url)
     new = Validators(
@@ -331,10 +276,17 @@ def _read_response(
 
 
 def _read_body(
-    response: httpx.Response, url: str, policy: FetchPolicy, deadline_at: float
+    response: httpx.Response,
+    url: str,
+    policy: FetchPolicy,
+    deadline_at: float,
+    *,
+    truncate: bool = False,
 ) -> bytes:
+    """The body, streamed under both caps. Over a cap it is refused, or with ``truncate``
+    (robots.txt) cut to the whole lines within the cap, the rest never read."""
     declared = response.headers.get("content-length", "").strip()
-    if declared.isdigit() and int(declared) > policy.max_bytes:
+    if not truncate and declared.isdigit() and int(declared) > policy.max_bytes:
         raise FetchError(
             f"{url} declares {declared} bytes, over the {policy.max_bytes}-byte limit "
             "(fetch_max_bytes)",
@@ -346,33 +298,48 @@ def _read_body(
     wire = 0
     total = 0
 
-    def take(pieces: Iterator[bytes]) -> None:
+    def take(pieces: Iterator[bytes]) -> bool:
+        """Keep ``pieces``; True once the cap is reached (only when truncating)."""
         nonlocal total
         for piece in pieces:
+            if total + len(piece) > cap:
+                if not truncate:
+                    raise FetchError(
+                        f"{url} decompresses to more than {cap} bytes "
+                        "(fetch_max_decompressed_bytes)",
+                        reason="too_large",
+                    )
+                chunks.append(piece[: cap - total])
+                total = cap
+                return True
             total += len(piece)
-            if total > cap:
-                raise FetchError(
-                    f"{url} decompresses to more than {cap} bytes (fetch_max_decompressed_bytes)",
-                    reason="too_large",
-                )
             chunks.append(piece)
+        return False
 
+    full = False
     try:
         for raw in response.iter_raw():
             wire += len(raw)
             if wire > policy.max_bytes:
-                raise FetchError(
-                    f"{url} sent more than {policy.max_bytes} bytes (fetch_max_bytes)",
-                    reason="too_large",
-                )
-            take(decoder.feed(raw))
+                if not truncate:
+                    raise FetchError(
+                        f"{url} sent more than {policy.max_bytes} bytes (fetch_max_bytes)",
+                        reason="too_large",
+                    )
+                raw, full = raw[: len(raw) - (wire - policy.max_bytes)], True
+            full = take(decoder.feed(raw)) or full
+            if full:
+                break
             if time.monotonic() > deadline_at:
                 raise TransientFetchError(f"deadline exceeded reading {url}", reason="deadline")
-        take(decoder.flush())
+        else:
+            full = take(decoder.flush())
     except (zlib.error, ValueError) as exc:
         raise FetchError(f"{url}: corrupt compressed body: {exc}", reason="bad_encoding") from exc
     except Exception as exc:
         if _BROTLI is not None and isinstance(exc, _BROTLI.error):
             raise FetchError(f"{url}: corrupt brotli body: {exc}", reason="bad_encoding") from exc
         raise
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    # A cut line could change its meaning ("Disallow: /private" cut to "Disallow: /").
+    return body[: body.rfind(b"\n") + 1] if full else body

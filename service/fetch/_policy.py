@@ -22,7 +22,8 @@ FEED_TYPES = frozenset(
 # Sitemaps may be published gzipped (sitemap.xml.gz) and served as a gzip file.
 GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip"})
 
-# RFC 9309 asks crawlers to parse at least 500 KiB of robots.txt; more is not needed.
+# RFC 9309 asks crawlers to parse at least 500 KiB of robots.txt; we read that much of it, on
+# the wire and decompressed, and ignore the rest (the connection is closed, not drained).
 ROBOTS_MAX_BYTES = 512 * 1024
 
 
@@ -39,6 +40,8 @@ class FetchPolicy:
     max_decompressed_bytes: int = 0
     # Longest wait for a turn at a host (politeness) before giving the fetch back for a retry.
     host_max_wait: float = 30.0
+    # A server's Retry-After is clamped to this many seconds.
+    retry_after_max: float = 3600.0
 
     @property
     def decompressed_cap(self) -> int:
@@ -56,4 +59,5 @@ class FetchPolicy:
             allow=tuple(x.strip() for x in settings.fetch_allow.split(",") if x.strip()),
             max_decompressed_bytes=settings.fetch_max_decompressed_bytes,
             host_max_wait=settings.fetch_host_max_wait,
+            retry_after_max=float(settings.fetch_retry_after_max),
         )

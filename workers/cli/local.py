@@ -6,13 +6,20 @@ import argparse
 import json
 import sys
 import time
+import traceback
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from service.errors import IngestError, ModelError, TranslationError
 from service.settings import Settings
 
+from . import _options as opt
 from ._common import emit, fail
+from ._stdin import mostly_replaced, read_lines
+
+# `translate` sends stdin to the model this many lines at a time.
+TRANSLATE_BATCH_LINES = 64
 
 
 def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
@@ -26,7 +33,22 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
             install_from(settings.models_dir, settings.packages_dir)
         except ModelError as exc:
             print(f"newsingest: WARNING: {exc}", file=sys.stderr)
-    pipeline = Pipeline(settings)
+    politeness = None
+    if args.polite:
+        import redis
+
+        from service.politeness import Politeness
+
+        from ._common import client
+
+        try:
+            politeness = Politeness(client(settings), settings)
+        except (SystemExit, redis.RedisError) as exc:
+            reason = str(exc).removeprefix("newsingest: ").splitlines()[0]
+            fail(f"--polite needs Redis (robots.txt cache, per-host limits): {reason}")
+            return 2
+    # The user names the files: no file_roots here (those confine work from the queue).
+    pipeline = Pipeline(settings, politeness=politeness, confine_files=False)
     status = 0
     for item in args.inputs:
         try:
@@ -38,34 +60,49 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
             fail(f"{item}: {exc.reason}: {exc.message}")
             status = 1
             continue
+        except Exception as exc:  # noqa: BLE001 - one bad input must not stop the others
+            if settings.log_level == "DEBUG":
+                traceback.print_exc()
+            detail = " ".join(str(exc).split())[:300]
+            fail(f"{item}: internal_error: {type(exc).__name__}: {detail}")
+            status = 1
+            continue
         emit(doc.as_dict())
     return status
 
 
-def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
-    from service.language import detect
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
-    for line in sys.stdin:
-        text = line.rstrip("\n")
-        result = detect(text, seed=settings.langdetect_seed)
+
+def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
+    """One `code<TAB>confidence` line per stdin line; a line mostly not UTF-8 is `und`."""
+    from service.language import UNDETERMINED, detect
+
+    for text in read_lines(sys.stdin.buffer, settings.stdin_max_line_chars, _warn):
+        if mostly_replaced(text):
+            result = UNDETERMINED
+        else:
+            result = detect(text, seed=settings.langdetect_seed)
         sys.stdout.write(f"{result.language}\t{result.confidence:.4f}\n")
     sys.stdout.flush()
     return 0
 
 
 def cmd_translate(args: argparse.Namespace, settings: Settings) -> int:
+    """One English line per stdin line, translated TRANSLATE_BATCH_LINES lines at a time."""
     from service.pipeline import make_engine
 
     engine = make_engine(settings)
-    lines = [line.rstrip("\n") for line in sys.stdin]
-    try:
-        out = engine.translate_sentences(args.source_lang, lines)
-    except TranslationError as exc:
-        fail(f"{exc.message} (install one with `newsingest models install PATH`)")
-        return 3
-    for line in out:
-        sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+    lines = read_lines(sys.stdin.buffer, settings.stdin_max_line_chars, _warn)
+    while batch := list(islice(lines, TRANSLATE_BATCH_LINES)):
+        try:
+            out = engine.translate_sentences(args.source_lang, batch)
+        except TranslationError as exc:
+            fail(f"{exc.message} (install one with `newsingest models install PATH`)")
+            return 3
+        sys.stdout.write("".join(line + "\n" for line in out))
+        sys.stdout.flush()
     return 0
 
 
@@ -134,10 +171,24 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("process", help="run the whole pipeline in-process, no Redis")
+    p = sub.add_parser(
+        "process",
+        help="run the whole pipeline in-process, no Redis",
+        description="Run the whole pipeline in-process on each PATH or URL. A URL is fetched "
+        "as a person asked for it: robots.txt and the per-host delay and concurrency limits "
+        "are NOT consulted (workers always consult them); pass --polite to obey them.",
+    )
+    p.add_argument(
+        "--polite",
+        action="store_true",
+        help="obey robots.txt, Retry-After and the per-host limits, as workers do (needs the "
+        "configured or embedded Redis; exits 2 when none is reachable)",
+    )
     p.add_argument("inputs", nargs="+", metavar="PATH|URL")
     p.add_argument("--no-translate", action="store_true")
-    p.add_argument("--lang", help="language hint for the inputs (a prior for detection)")
+    p.add_argument(
+        "--lang", type=opt.language, help="language hint for the inputs (a prior for detection)"
+    )
     p.set_defaults(func=cmd_process)
 
     p = sub.add_parser("detect", help="detect the language of each stdin line")

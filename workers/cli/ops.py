@@ -14,6 +14,7 @@ from service.errors import IngestError
 from service.settings import Settings
 from workers.outbox import QUEUES
 
+from . import _options as opt
 from ._common import app, client, emit, fail, stop_requested, with_redis
 
 
@@ -72,7 +73,11 @@ def cmd_exporter(args: argparse.Namespace, settings: Settings) -> int:
     redis_client = client(settings)
     REGISTRY.register(RedisCollector(lambda: snapshot(redis_client, settings)))
     port = args.port or settings.metrics_port
-    start_http_server(port, addr=args.bind)
+    try:
+        start_http_server(port, addr=args.bind)
+    except OSError as exc:  # in use, no such address, not ours to bind
+        fail(f"cannot serve metrics on {args.bind}:{port}: {exc.strerror or exc}")
+        return 1
     print(f"newsingest: serving metrics on http://{args.bind}:{port}/metrics", flush=True)
     stopping = stop_requested()
     while not stopping.is_set():
@@ -174,13 +179,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("exporter", help="serve Prometheus metrics read from Redis")
-    p.add_argument("--port", type=int)
+    p.add_argument("--port", type=opt.port, help="default: metrics_port (9464)")
     p.add_argument("--bind", default="0.0.0.0")
     p.set_defaults(func=cmd_exporter)
 
     p = sub.add_parser("health", help="exit non-zero when something needed is missing")
     p.add_argument("--role", choices=["all", "ingest", "translate", "beat"], default="all")
-    p.add_argument("--timeout", type=float, default=3.0)
+    p.add_argument("--timeout", type=opt.seconds(600, zero=False), default=3.0)
     p.set_defaults(func=cmd_health)
 
     p = sub.add_parser("sources", help="list the feeds and sitemaps, or poll one now")

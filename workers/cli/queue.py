@@ -5,29 +5,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from pathlib import Path
 from typing import Any, cast
 
 from service.errors import IngestError
 from service.settings import Settings
 
+from . import _options as opt
 from ._common import app, client, emit, fail, with_redis
+
+# `dead list` holds what it lists in memory; `consume --count` and `retranslate --limit` stop
+# after so many and hold none.
+MAX_LISTED = 100_000
+MAX_COUNT = 1_000_000_000
 
 
 def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
-    from service.fetch import source_from_arg
+    """Enqueue each input; a file is checked here as a worker will check it (a regular file
+    under ``file_roots``), so that a bad one is a line now rather than a dead letter later."""
+    from service.fetch import check_file, source_from_arg
 
     producer = app(settings).producer
     status = 0
     for item in args.inputs:
         try:
             source = source_from_arg(item)
+            if source.kind == "file":
+                check_file(source.location, settings.file_root_paths)
         except IngestError as exc:
-            fail(str(exc))
-            status = 2
-            continue
-        if source.kind == "file" and not Path(source.location).is_file():
-            fail(f"no such file: {item}")
+            fail(f"{item}: {exc.reason}: {exc.message}")
             status = 2
             continue
         data = source.as_dict()
@@ -152,17 +157,26 @@ def cmd_retranslate(args: argparse.Namespace, settings: Settings) -> int:
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("submit", help="enqueue URLs or files for ingestion")
     p.add_argument("inputs", nargs="+", metavar="URL|PATH")
-    p.add_argument("--lang", help="language hint for the inputs (a prior for detection)")
+    p.add_argument(
+        "--lang", type=opt.language, help="language hint for the inputs (a prior for detection)"
+    )
     p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("consume", help="read documents from the stream in a consumer group")
     p.add_argument("--group", required=True)
     p.add_argument("--consumer")
-    p.add_argument("--count", type=int, help="stop after N documents")
-    p.add_argument("--wait", type=float, help="stop after this many seconds with nothing new")
+    p.add_argument("--count", type=opt.count(MAX_COUNT), help="stop after N documents")
+    p.add_argument(
+        "--wait",
+        type=opt.seconds(31_536_000),
+        help="stop after this many seconds with nothing new",
+    )
     p.add_argument("--no-ack", action="store_true", help="leave the entries pending")
     p.add_argument(
-        "--from", dest="start", help="replay from a stream id or an ISO-8601 time (moves the group)"
+        "--from",
+        dest="start",
+        type=opt.stream_position,
+        help="replay from a stream id or an ISO-8601 time (moves the group)",
     )
     p.set_defaults(func=cmd_consume)
 
@@ -172,17 +186,22 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     p = sub.add_parser("dead", help="list or replay dead-letter entries")
     p.add_argument("dead_cmd", choices=["list", "replay"], nargs="?", default="list")
-    p.add_argument("ids", nargs="*", help="dead-letter entry ids (default: all, up to --count)")
+    p.add_argument(
+        "ids",
+        nargs="*",
+        type=opt.stream_id,
+        help="dead-letter entry ids (default: all, up to --count)",
+    )
     p.add_argument(
         "--stream", choices=["ingest", "documents"], default="ingest",
         help="ingest failures (default) or poison entries from consumer groups",
     )  # fmt: skip
-    p.add_argument("--count", type=int, default=100)
+    p.add_argument("--count", type=opt.count(MAX_LISTED), default=100)
     p.set_defaults(func=cmd_dead)
 
     p = sub.add_parser("retranslate", help="re-queue stored documents for translation")
     p.add_argument(
         "--status", default="missing_model", choices=["missing_model", "failed", "skipped"]
     )
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=opt.count(MAX_COUNT))
     p.set_defaults(func=cmd_retranslate)

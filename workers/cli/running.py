@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from service.errors import ModelError
 from service.settings import Settings
 
+from . import _options as opt
 from ._common import redis_url_file, refuse_insecure_redis, stop_requested
 
 
@@ -144,21 +145,26 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="run ingest and translate workers plus beat")
-    p.add_argument("--loglevel", default="info")
+    p.add_argument("--loglevel", type=opt.log_level, default="info")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
         "worker", help="run one Celery worker for one queue (options after -- go to Celery)"
     )
-    p.add_argument("--queue", required=True, help="ingest, translate, or both: ingest,translate")
-    p.add_argument("--concurrency", type=int)
+    p.add_argument(
+        "--queue",
+        required=True,
+        type=opt.queues,
+        help="ingest, translate, or both: ingest,translate",
+    )
+    p.add_argument("--concurrency", type=opt.count(1024))
     p.add_argument("--name", help="Celery node name (default QUEUE@HOSTNAME)")
-    p.add_argument("--loglevel", default="info")
+    p.add_argument("--loglevel", type=opt.log_level, default="info")
     p.add_argument("celery_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("beat", help="run the Celery beat scheduler (exactly one per deployment)")
-    p.add_argument("--loglevel", default="info")
+    p.add_argument("--loglevel", type=opt.log_level, default="info")
     p.set_defaults(func=cmd_beat)
 
     p = sub.add_parser("celery", help="Celery's own commands on our app (inspect, flower, ...)")
