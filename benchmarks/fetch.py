@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                         {
                             "REDIS_URL": server.url,
                             "NEWSINGEST_KEY_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
-                            "NEWSINGEST_FETCH_ALLOW": "127.0.0.0/8",
+                            "NEWSINGEST_FETCH_ALLOW": "127.0.0.0/8:*",
                             "NEWSINGEST_FETCH_HOST_DELAY": str(delay),
                             "NEWSINGEST_FETCH_HOST_CONCURRENCY": "8",
                             "NEWSINGEST_FETCH_HOST_MAX_WAIT": "60",

@@ -644,7 +644,7 @@ def worker_env(
             "NEWSINGEST_DATA_DIR": str(work / "data"),
             "NEWSINGEST_PACKAGES_DIR": str(packages),
             "NEWSINGEST_MODELS_DIR": "",
-            "NEWSINGEST_FETCH_ALLOW": "127.0.0.0/8",
+            "NEWSINGEST_FETCH_ALLOW": "127.0.0.0/8:*",
             "NEWSINGEST_FETCH_HOST_DELAY": "0",
             "NEWSINGEST_FETCH_HOST_CONCURRENCY": "4",
             "NEWSINGEST_FETCH_HOST_MAX_WAIT": "5",

@@ -1,4 +1,5 @@
-"""What one input may cost: the elements and nesting of a page, the lines of a text.
+"""What one input may cost: the elements and nesting of a page, the lines of a text, and the
+parts of a page that trafilatura reads with quadratic patterns.
 
 A page of 10 MB can hold a million elements, and a 30 KB gzip ten million short lines; what
 the stages after decoding build for them (trees, element copies, line records) takes
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from functools import cache
 from itertools import islice
 
 from lxml import etree
+from lxml.html import HtmlElement
 
 from .errors import ExtractionError
 
@@ -25,9 +28,12 @@ __all__ = [
     "PARSE_MAX_ELEMENTS",
     "TEXT_MAX_LINES",
     "TEXT_MAX_LINE_CHARS",
+    "bounded_json_ld",
     "check_markup",
     "check_text",
     "check_tree",
+    "defuse_doctype",
+    "strip_doctype",
 ]
 
 PARSE_MAX_ELEMENTS = 200_000
@@ -46,14 +52,6 @@ _FEED_BYTES = 1 << 16
 _LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-def _too_many(found: str, limit: int) -> ExtractionError:
-    return ExtractionError(
-        f"the page has {found} elements, more than parse_max_elements ({limit}); "
-        "it is refused before parsing",
-        reason="too_many_elements",
-    )
-
-
 def check_markup(html: str, max_elements: int = PARSE_MAX_ELEMENTS) -> None:
     """Refuse a page with more than ``max_elements`` elements, before its tree is built.
 
@@ -66,7 +64,11 @@ def check_markup(html: str, max_elements: int = PARSE_MAX_ELEMENTS) -> None:
     if sum(1 for _ in islice(_TAG_START.finditer(html), max_elements + 1)) <= max_elements:
         return
     if _streamed_elements(html, max_elements) > max_elements:
-        raise _too_many(f"over {max_elements}", max_elements)
+        raise ExtractionError(
+            f"the page has more elements than parse_max_elements ({max_elements}); "
+            "it is refused before its tree is built",
+            reason="too_many_elements",
+        )
 
 
 def _streamed_elements(html: str, limit: int) -> int:
@@ -143,3 +145,68 @@ def check_text(
         f"line {lines} of the text is longer than text_max_line_chars ({max_line_chars})",
         reason="line_too_long",
     )
+
+
+# trafilatura reads JSON-LD with patterns that are quadratic in a script's length (its
+# normalize_json strips tags with "<[^>]*>", rescanning from every "<"; its fallbacks for
+# broken JSON search lazily from every "author"): 0.4 s for 20,000 characters, 17 minutes for
+# a megabyte. Scripts longer than this, or past this many characters on one page, are hidden
+# from trafilatura and htmldate while they run (the dev corpus's longest is 30,025).
+_JSON_LD_MAX_CHARS = 50_000
+_JSON_LD_PAGE_CHARS = 100_000
+_JSON_LD_TYPES = frozenset({"application/ld+json", "application/settings+json"})
+
+
+@contextlib.contextmanager
+def bounded_json_ld(tree: HtmlElement) -> Iterator[None]:
+    """Hide the JSON-LD scripts over the limits from what runs inside; then put them back
+    (the embedded-article reader parses them with json, in linear time)."""
+    hidden: list[tuple[HtmlElement, str]] = []
+    budget = _JSON_LD_PAGE_CHARS
+    for script in tree.iter("script"):
+        text = script.text
+        if not text or script.get("type") not in _JSON_LD_TYPES:
+            continue
+        if len(text) > min(_JSON_LD_MAX_CHARS, budget):
+            hidden.append((script, text))
+            script.text = None
+        else:
+            budget -= len(text)
+    try:
+        yield
+    finally:
+        for script, text in hidden:
+            script.text = text
+
+
+# trafilatura's repair_faulty_html removes a doctype from the first line with
+# "^< ?! ?DOCTYPE[^>]*/[^<>]*>", which retries "[^<>]*" from every "/": a first line of
+# 20,000 slashes takes 6 s, of a megabyte hours. strip_doctype removes what it removes.
+_DOCTYPE_START = re.compile(r"< ?! ?DOCTYPE", re.IGNORECASE)
+_DOCTYPE_NEAR = 1000  # a doctype's ">" within this many characters costs the pattern little
+
+
+def strip_doctype(html: str) -> str:
+    """The first line without the doctype trafilatura's pattern removes, joined to the rest by
+    a newline as trafilatura joins it (even where the page had none)."""
+    first, _, rest = html.partition("\n")
+    start = _DOCTYPE_START.match(first)
+    if start is not None:
+        close = first.find(">", start.end())
+        slash = first.rfind("/", start.end(), close) if close >= 0 else -1
+        if slash >= 0 and "<" not in first[slash + 1 : close]:
+            first = first[close + 1 :]
+    return first + "\n" + rest
+
+
+def defuse_doctype(html: str) -> str:
+    """For trafilatura's public load_html, which runs that pattern itself: a doctype whose ">"
+    is not near gets a newline after "<!DOCTYPE", so the first line the pattern reads is short
+    (it then removes nothing; libxml2 reads the doctype as before)."""
+    start = _DOCTYPE_START.match(html)
+    if start is None:
+        return html
+    near = html[start.end() : start.end() + _DOCTYPE_NEAR]
+    if ">" in near or "\n" in near:
+        return html
+    return html[: start.end()] + "\n" + html[start.end() :]

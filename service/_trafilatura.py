@@ -20,7 +20,6 @@ import hashlib
 import inspect
 import logging
 import re
-from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import dataclass
 from functools import cache
@@ -31,6 +30,8 @@ import trafilatura
 from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
+
+from ._cost import bounded_json_ld, defuse_doctype, strip_doctype
 
 _IMPORT_PROBLEM: str | None = None
 try:
@@ -67,6 +68,8 @@ TESTED_SERIES: Final = (2, 3)
 AUTHOR_RULES_DIGEST: Final = "e4d23208218c022b45cc3bf160f4c98d553272a60a2645ebe64ba23fe8a1a915"
 # What trafilatura, htmldate and lxml raise on hostile markup (htmldate asserts, for one).
 # Deliberately not Exception: a task's soft time limit must still get through.
+# trafilatura.utils.INVALID_XML_CHARS: removed before the doctype, as repair_faulty_html does.
+_INVALID_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 PARSER_ERRORS: Final = (
     ValueError,
     TypeError,
@@ -145,12 +148,12 @@ class _Public:
     name = "public"
 
     def load_html(self, html: str) -> HtmlElement | None:
-        return trafilatura.load_html(html)
+        return trafilatura.load_html(defuse_doctype(html))
 
     def extract(
         self, tree: HtmlElement, url: str | None, *, fast: bool
     ) -> tuple[PageMetadata, list[str]]:
-        with _bounded_json_ld(tree):
+        with bounded_json_ld(tree):
             doc = _bare_extraction(tree, url, fast=fast, metadata=True)
             # bare_extraction discards a page whose text is too short, metadata and all; the
             # metadata still serves when the embedded-article fallback finds the text.
@@ -182,7 +185,9 @@ class _Internals:
     def load_html(self, html: str) -> HtmlElement | None:
         """trafilatura's load_html for a decoded page, with the parser below."""
         beginning = html[:50].lower()
-        html = tutils.repair_faulty_html(html, beginning)
+        if "doctype" in beginning:  # trafilatura's own doctype removal is quadratic
+            html = strip_doctype(_INVALID_XML_CHARS.sub("", html))
+        html = tutils.repair_faulty_html(html, "")
         tree: HtmlElement | None = None
         parser = _html_parser()
         with contextlib.suppress(ValueError, etree.LxmlError):  # a string declaring an encoding
@@ -198,7 +203,7 @@ class _Internals:
     def extract(
         self, tree: HtmlElement, url: str | None, *, fast: bool
     ) -> tuple[PageMetadata, list[str]]:
-        with _bounded_json_ld(tree):
+        with bounded_json_ld(tree):
             return self.metadata(tree, url), body_paragraphs(tree, url, fast=fast)
 
     def metadata(self, tree: HtmlElement, url: str | None) -> PageMetadata:
@@ -265,36 +270,6 @@ def _html_parser() -> etree.HTMLParser:
         )
     )
     return parser
-
-
-# trafilatura reads JSON-LD with patterns that are quadratic in a script's length (its
-# normalize_json strips tags with "<[^>]*>", rescanning from every "<"; its fallbacks for
-# broken JSON search lazily from every "author"): 0.4 s for 20,000 characters, 17 minutes for
-# a megabyte. Scripts longer than this, or past this many characters on one page, are hidden
-# from trafilatura and htmldate while they run (the dev corpus's longest is 30,025).
-_JSON_LD_MAX_CHARS = 50_000
-_JSON_LD_PAGE_CHARS = 100_000
-_JSON_LD_TYPES = frozenset({"application/ld+json", "application/settings+json"})
-
-
-@contextlib.contextmanager
-def _bounded_json_ld(tree: HtmlElement) -> Iterator[None]:
-    hidden: list[tuple[HtmlElement, str]] = []
-    budget = _JSON_LD_PAGE_CHARS
-    for script in tree.iter("script"):
-        text = script.text
-        if not text or script.get("type") not in _JSON_LD_TYPES:
-            continue
-        if len(text) > min(_JSON_LD_MAX_CHARS, budget):
-            hidden.append((script, text))
-            script.text = None
-        else:
-            budget -= len(text)
-    try:
-        yield
-    finally:
-        for script, text in hidden:
-            script.text = text
 
 
 def _find_date(tree: HtmlElement, url: str | None) -> str | None:

@@ -12,7 +12,6 @@ port of 70000 is one line at start-up (:class:`SettingsError`), not a traceback 
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import math
 import os
 import re
@@ -200,20 +199,15 @@ def _not_empty(value: str) -> str | None:
     return None if value.strip() else "must not be empty"
 
 
-_HOST = re.compile(r"[a-z0-9_.-]+")
-
-
 def _allow_list(value: str) -> str | None:
-    for item in (x.strip().lower() for x in value.split(",")):
-        if not item:
-            continue
-        if "/" in item or item.replace(".", "").isdigit() or ":" in item:
+    from .fetch._allow import parse_allow_entry  # the grammar the SSRF guard applies
+
+    for item in value.split(","):
+        if item.strip():
             try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                return f"must list hosts and CIDRs separated by commas ({item!r} is neither)"
-        elif not _HOST.fullmatch(item):
-            return f"must list hosts and CIDRs separated by commas ({item!r} is neither)"
+                parse_allow_entry(item)
+            except ValueError as exc:
+                return f"must list hosts and CIDRs (each :port or :* optional), by commas: {exc}"
     return None
 
 

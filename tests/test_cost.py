@@ -20,7 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service import extract as extract_module
-from service._cost import check_markup, check_text
+from service._cost import check_markup, check_text, strip_doctype
+from service._trafilatura import INTERNALS, PUBLIC
 from service.cleanup import clean_plain_text
 from service.decode import decode
 from service.errors import ExtractionError
@@ -93,7 +94,7 @@ def test_embedded_html_fragments_are_tried_a_bounded_number_of_times(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fragment = '"' + "<p>Another paragraph of embedded text for the reader.</p>" * 10 + '"'
-    script = "<script>self.__next_f.push([" + ",".join([fragment] * 60) + "])</script>"
+    script = "<script>self.__next_f.push([" + ",".join([fragment] * 80) + "])</script>"
     page = PAGE.format("<p>Short.</p>" + script)
     calls = 0
     real = extract_module._fragment_tree
@@ -188,10 +189,21 @@ GROWTH: dict[str, tuple[Callable[[str], object], Callable[[int], str], int]] = {
     ),
     "lines for the cleaner": (
         clean_plain_text,
-        lambda n: "\n".join(
-            "© may not copy copy copy copy copy copy copy without 关注 by By " * 3 for _ in range(n)
+        lambda n: "\n".join([("may not copy " * 30)[:249]] * n),  # the slowest rule's worst
+        100,
+    ),
+    "JSON-LD full of tag openers": (
+        extract_html,
+        lambda n: PAGE.format(
+            ARTICLE + f'<script type="application/ld+json">["{"<" * n}"]</script>'
         ),
-        300,
+        60_000,
+    ),
+    "slashes in a doctype line": (INTERNALS.load_html, lambda n: "<!DOCTYPE " + "/" * n, 20_000),
+    "slashes in a doctype line, public API": (
+        PUBLIC.load_html,
+        lambda n: "<!DOCTYPE " + "/" * n,
+        20_000,
     ),
     "meta tags without a charset": (
         lambda text: decode(text.encode()),
@@ -213,6 +225,7 @@ OLD_HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.IGNORECASE)
 OLD_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 OLD_ADDRESSES = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 OLD_SEPARATORS = "|\\-\u2013\u2014\u3163:_\u00b7"
+OLD_DOCTYPE = re.compile("^< ?! ?DOCTYPE[^>]*/[^<>]*>", re.IGNORECASE)
 SAME = settings(max_examples=200, derandomize=True, database=None, deadline=None)
 
 
@@ -277,3 +290,10 @@ def test_section_tails_are_cut_as_before(title: str) -> None:
             break
         expected = head
     assert strip_section_suffixes(title) == expected
+
+
+@SAME
+@given(pieces("<!DOCTYPE", "< ! doctype", "<!", "DOCTYPE", " html", "/", "//", "<", ">", "\n", "x"))
+def test_the_doctype_removed_is_the_one_trafilatura_removes(html: str) -> None:
+    first, _, rest = html.partition("\n")
+    assert strip_doctype(html) == OLD_DOCTYPE.sub("", first, count=1) + "\n" + rest

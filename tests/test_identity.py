@@ -72,7 +72,7 @@ def site() -> Iterator[Site]:
 @pytest.fixture
 def web_settings(settings: Settings) -> Settings:
     return settings.replace(
-        fetch_allow="127.0.0.1", fetch_host_delay=0.0, fetch_read_timeout=5.0, fetch_deadline=10.0
+        fetch_allow="127.0.0.1:*", fetch_host_delay=0.0, fetch_read_timeout=5.0, fetch_deadline=10.0
     )
 
 
@@ -115,7 +115,7 @@ def test_the_command_line_gives_a_tracked_link_and_the_plain_url_one_id(
     site: Site, settings_env: dict[str, str]
 ) -> None:
     article = site.url("/plain/show.php" + QUERY)
-    env = {**settings_env, "NEWSINGEST_FETCH_ALLOW": "127.0.0.1"}
+    env = {**settings_env, "NEWSINGEST_FETCH_ALLOW": "127.0.0.1:*"}
     out = run_cli(env, "process", "--no-translate", article + TRACKED, article, timeout=120)
     assert out.returncode == 0, out.stderr
     tracked, plain = (json.loads(line) for line in out.stdout.splitlines())

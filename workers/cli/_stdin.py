@@ -18,8 +18,6 @@ def read_lines(stream: BinaryIO, max_chars: int, warn: Callable[[str], None]) ->
     while raw := stream.readline(limit):
         number += 1
         cut = not raw.endswith(b"\n") and len(raw) == limit
-        if cut:
-            _skip_rest_of_line(stream)
         text = raw.removesuffix(b"\n").removesuffix(b"\r").decode("utf-8", "replace")
         if cut or len(text) > max_chars:
             text = text[:max_chars]
@@ -28,6 +26,8 @@ def read_lines(stream: BinaryIO, max_chars: int, warn: Callable[[str], None]) ->
                 "(stdin_max_line_chars); only its beginning is used"
             )
         yield text
+        if cut:  # after the answer: the rest of the line may never end (/dev/zero)
+            _skip_rest_of_line(stream)
 
 
 def _skip_rest_of_line(stream: BinaryIO) -> None:
