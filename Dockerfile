@@ -22,7 +22,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     NEWSINGEST_CONFIG_DIR=/app/config \
     NEWSINGEST_DATA_DIR=/data \
-    NEWSINGEST_PACKAGES_DIR=/opt/argos-packages
+    NEWSINGEST_PACKAGES_DIR=/opt/argos-packages \
+    NEWSINGEST_FILE_ROOTS=/inbox
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 

@@ -645,6 +645,7 @@ def worker_env(
             "NEWSINGEST_PACKAGES_DIR": str(packages),
             "NEWSINGEST_MODELS_DIR": "",
             "NEWSINGEST_FETCH_ALLOW": "127.0.0.0/8:*",
+            "NEWSINGEST_FILE_ROOTS": f"{work}:{SHARED}",
             "NEWSINGEST_FETCH_HOST_DELAY": "0",
             "NEWSINGEST_FETCH_HOST_CONCURRENCY": "4",
             "NEWSINGEST_FETCH_HOST_MAX_WAIT": "5",

@@ -97,8 +97,12 @@ class Pipeline:
         politeness: Politeness | None = None,
         http: httpx.Client | None = None,
         translator: Translator | None = None,
+        confine_files: bool = True,
     ) -> None:
         self.settings = settings
+        # Work from the queue reads files only under file_roots; `newsingest process` passes
+        # confine_files=False and reads whatever its user names.
+        self._file_roots = settings.file_root_paths if confine_files else None
         self._engine = engine
         self._observer = observer
         self._politeness = politeness
@@ -125,7 +129,7 @@ class Pipeline:
 
     def acquire(self, source: Source) -> Fetched:
         if source.kind == "file":
-            return read_file(source, self.settings.file_max_bytes)
+            return read_file(source, self.settings.file_max_bytes, roots=self._file_roots)
         policy = FetchPolicy.from_settings(self.settings)
         return fetch_url(source, policy, self._http, politeness=self._politeness)
 
