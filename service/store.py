@@ -9,6 +9,7 @@ stream's retention (docs/stream.md, "What `get` promises").
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -25,66 +26,60 @@ from .settings import Settings
 from .similarity import fingerprint
 from .stories import Annotation, StoryIndex, StoryPolicy
 
+# The stream is trimmed once this many entries are over its cap or age (as XADD MAXLEN ~
+# trims whole nodes), by at most TRIM_LIMIT entries per publish.
+TRIM_BATCH = 50
+TRIM_LIMIT = 200
+
 # Lua helpers shared by the scripts below. Stream ids compare as (milliseconds, sequence).
 _LUA_HELPERS = """
-local function id_parts(sid)
-  local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
-  return tonumber(ms), tonumber(seq)
-end
 local function older(a, b)
-  local am, as = id_parts(a)
-  local bm, bs = id_parts(b)
-  return am < bm or (am == bm and as < bs)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, bm = tonumber(am), tonumber(bm)
+  return am < bm or (am == bm and tonumber(as) < tonumber(bs))
 end
 -- A document whose latest entry has left the stream keeps a tombstone (version, revision,
 -- seen; no document) for ttl seconds, so that versions keep counting and a late retry of
--- the same revision stays a no-op; with ttl 0 the hash goes at once.
-local TOMBSTONE = {'version', 'revision', 'seen', 'stream_id', 'updated_at'}
+-- the same revision stays a no-op. It is written anew rather than HDEL'd: a hash that held a
+-- document keeps its large encoding (740 bytes for these fields), a new one takes 250.
+local TOMBSTONE = {'stream_id', 'revision', 'version', 'seen', 'updated_at'}
 local function forget(key, sid, ttl)
-  if redis.call('HGET', key, 'stream_id') ~= sid then return 0 end
-  if ttl > 0 then
-    -- Written anew rather than HDEL'd, and with the revision as a digest: a hash that held
-    -- a document, or any value over 64 bytes, keeps the large encoding (about 740 bytes for
-    -- these fields); the small one takes about 200.
-    local values = redis.call('HMGET', key, unpack(TOMBSTONE))
-    values[2] = 'sha1:' .. redis.sha1hex(values[2])
-    local kept = {}
-    for i, field in ipairs(TOMBSTONE) do
-      if values[i] then
-        kept[#kept + 1] = field
-        kept[#kept + 1] = values[i]
-      end
-    end
-    redis.call('DEL', key)
-    redis.call('HSET', key, unpack(kept))
-    redis.call('EXPIRE', key, ttl)
-  else
-    redis.call('DEL', key)
-  end
+  local values = redis.call('HMGET', key, unpack(TOMBSTONE))
+  if values[1] ~= sid then return 0 end
+  local revision = values[2]
+  if #revision ~= 40 then revision = redis.sha1hex(revision) end -- written before digests
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'stream_id', sid, 'revision', 't:' .. revision,
+             'version', values[3], 'seen', values[4] or '0', 'updated_at', values[5] or '')
+  redis.call('EXPIRE', key, ttl)
   return 1
 end
 """
 
-# One publish, atomically. KEYS: doc hash, documents stream, content-hash index.
-# ARGV: doc json up to the version, revision, maxlen, doc id, time, doc json between the
-#       version and duplicate_of, doc json after duplicate_of, near-duplicate candidate
-#       ('' if none), minid ('' if none), retention ttl seconds, document key prefix.
+# One publish, atomically. KEYS: doc hash, documents stream, content-hash index, ledger.
+# ARGV: doc json up to the version, revision digest, maxlen, doc id, time, doc json between
+#       the version and duplicate_of, doc json after duplicate_of, near-duplicate candidate
+#       ('' if none), minid ('' if none), retention ttl seconds, document key prefix, the
+#       revision in full (as hashes written before digests hold it).
 # A new stream entry is added only when the revision (content hash + translation outcome)
 # differs from the stored one; the version then goes up by one.
 #
-# Retention: the script trims the stream itself, exactly, after reading the entries it
-# trims (at most TRIM_LIMIT per call), and forgets the document of each trimmed entry that
-# is its document's latest. XTRIM returns a count, not the ids, hence the XRANGE first. The
-# forgotten hashes are found through the entries, not declared in KEYS: fine on a single or
-# replicated Redis, not on Redis Cluster (as for the translation cache's eviction).
+# Retention: the script trims the stream itself (XTRIM MINID, exact) and forgets the
+# document of each trimmed entry that is its document's latest. XTRIM returns a count, not
+# ids, and reading an entry from Lua copies its whole document (that made the script 40%
+# dearer), so the ledger, a list of "<stream id> <doc id>" appended for every entry, names
+# the head. Entries the ledger does not know (written before it existed, or by `dead
+# replay`) show as the stream being longer than the ledger; while there are any, the head is
+# read from the stream instead. The forgotten hashes are not declared in KEYS: fine on a
+# single or replicated Redis, not on Redis Cluster (as for the translation cache's eviction).
 PUBLISH_SCRIPT = (
     _LUA_HELPERS
+    + f"local TRIM_BATCH = {TRIM_BATCH}\nlocal TRIM_LIMIT = {TRIM_LIMIT}\n"
     + """
-local TRIM_LIMIT = 100
 redis.call('HINCRBY', KEYS[1], 'seen', 1)
 local current = redis.call('HGET', KEYS[1], 'revision')
-local tombstone = current and string.sub(current, 1, 5) == 'sha1:'
-if current == ARGV[2] or (tombstone and current == 'sha1:' .. redis.sha1hex(ARGV[2])) then
+if current == ARGV[2] or current == 't:' .. ARGV[2] or current == ARGV[12] then
   local version = tonumber(redis.call('HGET', KEYS[1], 'version'))
   return {0, redis.call('HGET', KEYS[1], 'stream_id'), version}
 end
@@ -105,30 +100,61 @@ local doc = ARGV[1] .. version .. ARGV[6] .. dupjson .. ARGV[7]
 local sid = redis.call('XADD', KEYS[2], '*', 'id', ARGV[4], 'version', version, 'doc', doc)
 redis.call('HSET', KEYS[1], 'doc', doc, 'revision', ARGV[2], 'stream_id', sid,
            'updated_at', ARGV[5])
-redis.call('PERSIST', KEYS[1])
--- The head to trim: entries older than minid, or beyond maxlen, whichever is more.
-local head = {}
-if ARGV[9] ~= '' and older(ARGV[9], sid) then
-  head = redis.call('XRANGE', KEYS[2], '-', '(' .. ARGV[9], 'COUNT', TRIM_LIMIT)
-end
+if current and string.sub(current, 1, 2) == 't:' then redis.call('PERSIST', KEYS[1]) end
+redis.call('RPUSH', KEYS[4], sid .. ' ' .. ARGV[4])
+-- Trim in batches, as XADD MAXLEN ~ trims whole nodes: once TRIM_BATCH entries are over
+-- the cap, or over the age (the ledger's TRIM_BATCH-th entry is older than minid).
 local maxlen = tonumber(ARGV[3])
-if maxlen > 0 and #head < TRIM_LIMIT then
-  local over = math.min(redis.call('XLEN', KEYS[2]) - maxlen, TRIM_LIMIT)
-  if over > #head then
-    head = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', over)
-  end
+local minid = ARGV[9]
+if minid ~= '' and not older(minid, sid) then minid = '' end -- a skewed clock: trim no age
+local length = redis.call('XLEN', KEYS[2])
+local count = 0
+if maxlen > 0 and length - maxlen >= TRIM_BATCH then
+  count = math.min(length - maxlen, TRIM_LIMIT)
 end
-if #head > 0 then
-  for _, entry in ipairs(head) do
-    local fields = entry[2]
-    for i = 1, #fields, 2 do
-      if fields[i] == 'id' then
-        forget(ARGV[11] .. fields[i + 1], entry[1], ttl)
-        break
-      end
+local aged = false
+if minid ~= '' then
+  local probe = redis.call('LINDEX', KEYS[4], TRIM_BATCH - 1)
+  aged = probe and older(string.match(probe, '^%S+'), minid)
+end
+if count == 0 and not aged then return {1, sid, version} end
+local last
+if length > redis.call('LLEN', KEYS[4]) then
+  -- Entries the ledger does not know: read the head from the stream, and pop the ledger
+  -- items up to it (those older than a head name entries already gone: forget them too).
+  local heads = {}
+  if aged then heads = redis.call('XRANGE', KEYS[2], '-', '(' .. minid, 'COUNT', TRIM_LIMIT) end
+  if #heads < count then heads = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', count) end
+  local ledger = redis.call('LRANGE', KEYS[4], 0, #heads - 1)
+  local popped = 0
+  for _, head in ipairs(heads) do
+    while popped < #ledger do
+      local item_sid, doc_id = string.match(ledger[popped + 1], '^(%S+) (%S+)$')
+      if item_sid ~= head[1] and not older(item_sid, head[1]) then break end
+      popped = popped + 1
+      if item_sid ~= head[1] then forget(ARGV[11] .. doc_id, item_sid, ttl) end
     end
+    for i = 1, #head[2], 2 do
+      if head[2][i] == 'id' then forget(ARGV[11] .. head[2][i + 1], head[1], ttl) end
+    end
+    last = head[1]
   end
-  local ms, seq = string.match(head[#head][1], '^(%d+)-(%d+)$')
+  if popped > 0 then redis.call('LTRIM', KEYS[4], popped, -1) end
+else
+  local ledger = redis.call('LRANGE', KEYS[4], 0, (aged and TRIM_LIMIT or count) - 1)
+  local n = count
+  while aged and n < #ledger and older(string.match(ledger[n + 1], '^%S+'), minid) do
+    n = n + 1
+  end
+  for i = 1, n do
+    local item_sid, doc_id = string.match(ledger[i], '^(%S+) (%S+)$')
+    forget(ARGV[11] .. doc_id, item_sid, ttl)
+    last = item_sid
+  end
+  redis.call('LTRIM', KEYS[4], n, -1)
+end
+if last then
+  local ms, seq = string.match(last, '^(%d+)-(%d+)$')
   redis.call('XTRIM', KEYS[2], 'MINID', ms .. '-' .. string.format('%d', tonumber(seq) + 1))
 end
 return {1, sid, version}
@@ -194,6 +220,11 @@ class Store:
             ),
         )
 
+    @property
+    def ledger_key(self) -> str:
+        """The stream ids and document ids of the entries the publish script added."""
+        return f"{self.settings.documents_stream}:ledger"
+
     def annotate(self, doc: Document) -> Annotation:
         """Set story_id and fingerprint; the index writes wait for the publish."""
         english = doc.text_en if doc.text_en is not None else doc.text
@@ -254,15 +285,19 @@ class Store:
         minid = f"{int((self.clock() - age * 86400) * 1000)}-0" if age > 0 else ""
         outcome = doc.translation
         revision = f"{doc.content_hash}|{outcome.get('status')}|{outcome.get('model')}"
+        # Stored as a digest: short enough for Redis's small hash encoding once the document
+        # is forgotten (the full form is passed too, for hashes written before digests).
+        digest = hashlib.sha1(revision.encode()).hexdigest()
         head, middle, tail = _split_at_placeholders(doc.to_json_for_store())
         pipe.evalsha(
             self._publish_sha,
-            3,
+            4,
             self.settings.document_key(doc.id),
             self.settings.documents_stream,
             f"{self.settings.key_prefix}:hash:{doc.content_hash}",
+            self.ledger_key,
             head,
-            revision,
+            digest,
             self.settings.stream_maxlen,
             doc.id,
             utc_now(),
@@ -272,6 +307,7 @@ class Store:
             minid,
             self.settings.dedupe_retention_days * 86400,
             self.settings.document_key(""),
+            revision,
         )
 
     def times_seen(self, doc_id: str) -> int:

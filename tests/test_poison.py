@@ -99,11 +99,17 @@ def site() -> Iterator[Site]:
 
 
 @pytest.fixture
-def fetch_env(settings_env: dict[str, str]) -> dict[str, str]:
+def base_env(settings_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Files may be submitted from the test's directory and the seeds."""
+    return {**settings_env, "NEWSINGEST_FILE_ROOTS": f"{tmp_path}:{SEEDS}"}
+
+
+@pytest.fixture
+def fetch_env(base_env: dict[str, str]) -> dict[str, str]:
     """Loopback fetches allowed, no politeness delay, and enough per-host slots that the
     slots of killed processes (held until their lease ends) never hold a fetch back."""
     return {
-        **settings_env,
+        **base_env,
         "NEWSINGEST_FETCH_ALLOW": "127.0.0.0/8:*",
         "NEWSINGEST_FETCH_HOST_DELAY": "0",
         "NEWSINGEST_FETCH_HOST_CONCURRENCY": "20",
@@ -177,5 +183,68 @@ def test_retries_do_not_count_as_lost_workers(
         assert site.hits("/busy.txt") == 3
         assert dead_letters(redis_client, settings) == []
         assert not list(redis_client.scan_iter(match=f"{settings.key_prefix}:deliveries:*"))
+    finally:
+        worker.stop()
+
+
+# The ceiling of the memory test, MiB: an idle pool process maps about 210 MiB (Linux x86-64,
+# this venv), the English seed needs a few MiB more, and the page below about 400 MiB more.
+TEST_MEMORY_LIMIT_MB = 450
+
+
+def address_space_limit(pid: int) -> str:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max address space"):
+            return line.split()[3]
+    return ""
+
+
+def test_a_page_that_needs_more_memory_than_a_task_may_have_is_dead_lettered_as_memory_limit(
+    base_env: dict[str, str],
+    settings: Settings,
+    redis_client: redis.Redis,
+    tmp_path: Path,
+) -> None:
+    """190,000 empty paragraphs (1.5 MB, under parse_max_elements) take about 400 MiB to
+    parse and extract. With the pool process's ceiling at 450 MiB an allocation fails inside
+    the task, which ends as one ``memory_limit`` dead letter: not a dead worker, not a
+    redelivery. The process, whose peak RSS passed worker_max_memory_per_child, is replaced."""
+    page = tmp_path / "paragraphs.html"
+    page.write_bytes(b"<html><body>" + b"<p>x</p>" * 190_000 + b"</body></html>")
+    env = {
+        **base_env,
+        "NEWSINGEST_TASK_MEMORY_LIMIT_MB": str(TEST_MEMORY_LIMIT_MB),
+        "NEWSINGEST_WORKER_MAX_MEMORY_PER_CHILD": "256000",
+        "NEWSINGEST_PARSE_MAX_ELEMENTS": "1000000",
+    }
+    worker = Worker(env, tmp_path / "worker.log", ["-Q", "ingest", "-c", "1"]).start()
+    try:
+        [child] = pool_children(worker)
+        assert address_space_limit(child) == str(TEST_MEMORY_LIMIT_MB * 1024 * 1024)
+        idle = address_space_mib("VmSize", child)
+        assert idle + 150 < TEST_MEMORY_LIMIT_MB, f"an idle pool process maps {idle} MiB"
+
+        submit(env, str(page))
+        wait_for(lambda: dead_letters(redis_client, settings), "the dead letter", worker)
+        [entry] = dead_letters(redis_client, settings)
+        assert entry["reason"] == "memory_limit", entry
+        assert entry["attempts"] == "1"
+        assert entry["stage"] == "extract"
+        assert json.loads(entry["input"])["location"] == str(page)
+        assert_worker_still_serves(env, settings, redis_client, worker)
+        assert len(dead_letters(redis_client, settings)) == 1
+    finally:
+        worker.stop()
+
+
+def test_a_worker_serving_translate_has_no_memory_ceiling(
+    base_env: dict[str, str], redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    """A loaded translation model maps far more address space than it uses."""
+    env = {**base_env, "NEWSINGEST_TASK_MEMORY_LIMIT_MB": str(TEST_MEMORY_LIMIT_MB)}
+    worker = Worker(env, tmp_path / "worker.log", ["-Q", "ingest,translate", "-c", "1"]).start()
+    try:
+        [child] = pool_children(worker)
+        assert address_space_limit(child) == "unlimited"
     finally:
         worker.stop()

@@ -14,7 +14,7 @@ from service.records import Document
 from service.settings import Settings
 from service.sources._parse import Entry
 from service.sources._state import SeenStore, ValidatorStore
-from service.store import Store
+from service.store import TRIM_BATCH, Store
 from service.stories import _TERM_KEEP, Annotation
 from workers import outbox
 
@@ -52,30 +52,42 @@ def test_a_document_goes_when_its_entry_is_trimmed_by_count(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     store = Store(redis_client, settings.replace(stream_maxlen=3))
-    docs = [doc(i) for i in range(5)]
+    docs = [doc(i) for i in range(3 + TRIM_BATCH)]
     for d in docs:
         store.publish(d, annotate=False)
     assert redis_client.xlen(settings.documents_stream) == 3
-    assert [store.get(d.id) is not None for d in docs] == [False, False, True, True, True]
+    assert [store.get(d.id) is not None for d in docs] == [False] * TRIM_BATCH + [True] * 3
     tombstone = settings.document_key(docs[0].id)
     assert not redis_client.hexists(tombstone, "doc")
     assert 0 < int(cast(int, redis_client.ttl(tombstone))) <= settings.dedupe_retention_days * 86400
 
 
+def test_the_stream_is_trimmed_in_batches_never_more_than_a_batch_over_its_cap(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    store = Store(redis_client, settings.replace(stream_maxlen=10))
+    lengths = []
+    for i in range(200):
+        store.publish(doc(i), annotate=False)
+        lengths.append(int(cast(int, redis_client.xlen(settings.documents_stream))))
+    assert max(lengths) == 10 + TRIM_BATCH - 1 and min(lengths[10:]) == 10
+    assert stored_docs(redis_client, settings)[0] == lengths[-1]
+
+
 def test_a_document_goes_when_its_entry_passes_the_age_limit(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
-    store = Store(redis_client, settings.replace(stream_maxlen=0, stream_max_age_days=1))
-    old = [store.publish(doc(i), annotate=False) for i in range(2)]
+    store = Store(redis_client, settings.replace(stream_max_age_days=1))
+    old = [store.publish(doc(i), annotate=False) for i in range(TRIM_BATCH)]
     newest_ms = int(old[-1].stream_id.split("-")[0])
     while int(cast(Any, redis_client.time())[0]) * 1000 <= newest_ms + 1:
         pass  # the next entry must get a later millisecond than the cut below
-    # "Now" one day after just past the last old entry: both old entries are over the age.
+    # "Now" one day after just past the last old entry: all old entries are over the age.
     store.clock = lambda: (newest_ms + 1.5) / 1000 + 86400
-    fresh = doc(9)
+    fresh = doc(TRIM_BATCH)
     store.publish(fresh, annotate=False)
     assert redis_client.xlen(settings.documents_stream) == 1
-    assert [store.get(doc(i).id) for i in range(2)] == [None, None]
+    assert [store.get(doc(i).id) for i in range(TRIM_BATCH)] == [None] * TRIM_BATCH
     assert store.get(fresh.id) is not None
 
 
@@ -85,10 +97,12 @@ def test_a_document_stays_while_a_newer_version_of_it_is_in_the_stream(
     store = Store(redis_client, settings.replace(stream_maxlen=3))
     store.publish(doc(0), annotate=False)
     store.publish(doc(1), annotate=False)
+    for i in range(2, 2 + TRIM_BATCH - 1):
+        store.publish(doc(i), annotate=False)
     update = doc(0, text="Body paragraph one.\n\nA correction was appended.")
     assert store.publish(update, annotate=False).version == 2
-    store.publish(doc(2), annotate=False)
-    store.publish(doc(3), annotate=False)  # trims doc 0 v1 and doc 1
+    store.publish(doc(99), annotate=False)  # trims the first 50: doc 0 v1 and doc 1 among them
+    assert redis_client.xlen(settings.documents_stream) == 3
     stored = store.get(update.id)
     assert stored is not None and stored["version"] == 2
     assert store.get(doc(1).id) is None
@@ -99,13 +113,32 @@ def test_a_trimmed_document_keeps_its_revision_and_version_for_the_dedupe_retent
 ) -> None:
     store = Store(redis_client, settings.replace(stream_maxlen=1))
     first = doc(0)
-    store.publish(first, annotate=False)
-    store.publish(doc(1), annotate=False)
+    for d in [first, *(doc(i) for i in range(1, 1 + TRIM_BATCH))]:
+        store.publish(d, annotate=False)
     again = store.publish(first, annotate=False)  # a late retry of the same revision
     assert not again.added and store.get(first.id) is None
     changed = store.publish(doc(0, text="Changed body.\n\nNew paragraph."), annotate=False)
     assert changed.added and changed.version == 2
     assert redis_client.ttl(settings.document_key(first.id)) == -1  # live again
+    assert store.get(first.id) is not None
+
+
+def test_entries_the_ledger_does_not_know_are_trimmed_with_their_documents(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    """Entries written before the ledger existed (an upgrade), and a `dead replay` copy."""
+    store = Store(redis_client, settings.replace(stream_maxlen=0))
+    for i in range(60):
+        store.publish(doc(i), annotate=False)
+    redis_client.delete(store.ledger_key)  # as before the upgrade
+    store.publish(doc(60), annotate=False)
+    replayed = {"id": doc(0).id, "version": "1", "doc": "{}", "replayed_from": "1-0"}
+    redis_client.xadd(settings.documents_stream, replayed)  # type: ignore[arg-type]
+    capped = Store(redis_client, settings.replace(stream_maxlen=2))
+    capped.publish(doc(61), annotate=False)  # 63 entries: the first 61 go
+    assert redis_client.xlen(settings.documents_stream) == 2
+    assert [capped.get(doc(i).id) is not None for i in range(62)] == [False] * 61 + [True]
+    assert redis_client.llen(capped.ledger_key) == 1
 
 
 def test_stored_documents_level_off_under_a_steady_input(
@@ -119,8 +152,8 @@ def test_stored_documents_level_off_under_a_steady_input(
         if start + 100 in (1000, 2000):
             memory.append(keys_memory(redis_client, settings))
     held, tombstones = stored_docs(redis_client, settings)
-    assert redis_client.xlen(settings.documents_stream) == 100
-    assert held == 100 and tombstones == 1900
+    assert held == redis_client.xlen(settings.documents_stream) <= 100 + TRIM_BATCH - 1
+    assert tombstones == 2000 - held
     # After the stream is full, a publish adds a tombstone and an index key, not a document.
     per_doc = (memory[1] - memory[0]) / 1000
     assert per_doc < size / 10, (per_doc, size)

@@ -124,6 +124,7 @@ def make_app(settings: Settings, *, schedule_sources: bool = False) -> NewsApp:
         [
             middleware.LogContext(),
             middleware.DeliveryCount(app.services),
+            middleware.MemoryCeiling(),
             middleware.OutboxMiddleware(app.services),
             middleware.Backstop(app.services),
         ],

@@ -9,7 +9,9 @@ dispatcher per hook for one app, and each middleware sees only that app's tasks:
   time limit killed it, or an exception escaped) is dead-lettered, so nothing is lost;
 - :class:`DeliveryCount`: counts the runs of each task message that ended without an
   outcome (the pool process died), so a page that kills its worker is not redelivered
-  forever (:meth:`RetryPolicy.admit` dead-letters it as ``worker_lost``).
+  forever (:meth:`RetryPolicy.admit` dead-letters it as ``worker_lost``);
+- :class:`MemoryCeiling`: notes the process's peak size as a task starts, so the policy can
+  tell a failure that came as the task ran into ``task_memory_limit_mb``.
 
 The retry-or-dead-letter policy is :class:`RetryPolicy`, applied by the tasks' base class
 (workers/tasks.py) around every run: one ladder for every task, one back-off function
@@ -35,7 +37,7 @@ from service.retry import backoff_delay
 from service.settings import Settings
 
 from . import outbox
-from .runtime import Services
+from .runtime import Services, address_space_limit_mib, address_space_mib
 
 log = logging.getLogger("newsingest.workers")
 
@@ -180,6 +182,30 @@ class DeliveryCount(Middleware):
         self.after_task(task, task_id, "FAILURE")
 
 
+class MemoryCeiling(Middleware):
+    """A pool process with an address-space ceiling (workers/app.py:limit_pool_process) fails
+    an allocation past it; Python raises MemoryError, but libraries often turn the failure
+    into an error of their own (trafilatura reports "could not parse the page", libxml2
+    "unknown error"). Noting the process's peak size (``VmPeak``) as each task starts lets
+    :func:`ran_into_ceiling` tell that the task itself pushed the process to its ceiling."""
+
+    def before_task(self, task: Task, task_id: str | None) -> None:
+        if address_space_limit_mib():
+            task.request.peak_at_start = address_space_mib("VmPeak")
+
+
+def ran_into_ceiling(task: Task) -> bool:
+    """The running task raised its process's peak size to within a tenth of its ceiling.
+    (A process that reached its ceiling is replaced after the task: its peak RSS passes
+    ``worker_max_memory_per_child``; so a later task starts below it again.)"""
+    limit = address_space_limit_mib()
+    start = getattr(task.request, "peak_at_start", None)
+    if not limit or start is None:
+        return False
+    peak = address_space_mib("VmPeak")
+    return peak > start and peak >= limit - max(16, limit // 10)
+
+
 class RetryPolicy:
     """One ladder for every task's failures:
 
@@ -188,7 +214,8 @@ class RetryPolicy:
     - Redis or the broker away: retried with back-off, never dead-lettered (not the input's
       fault, and the dead letter would need Redis too);
     - an IngestError is a dead letter with its reason; the soft time limit is ``time_limit``;
-    - MemoryError (the pool process's ``task_memory_limit_mb``) is ``memory_limit``;
+    - MemoryError, or any failure as the task ran into its process's ceiling
+      (``task_memory_limit_mb``, :class:`MemoryCeiling`), is ``memory_limit``;
     - a message whose runs died more than ``task_max_deliveries`` times is ``worker_lost``
       (:meth:`admit`, before the run);
     - anything else is a bug: logged with its traceback, dead-lettered as ``internal_error``.
@@ -233,13 +260,9 @@ class RetryPolicy:
                 )
                 raise task.retry(exc=exc, countdown=delay) from exc
             return self.dead(task, args, stage, exc.reason, f"gave up after retries: {exc}")
-        if isinstance(exc, IngestError):
-            return self.dead(task, args, stage, exc.reason, exc.message)
-        if isinstance(exc, SoftTimeLimitExceeded):
-            return self.dead(
-                task, args, stage, "time_limit", f"{task.name} exceeded its time limit"
-            )
-        if isinstance(exc, MemoryError):
+        if isinstance(exc, MemoryError) or (
+            not isinstance(exc, SoftTimeLimitExceeded) and ran_into_ceiling(task)
+        ):
             # The frames of the failed stage hold what it had built: free it before writing.
             traceback.clear_frames(exc.__traceback__)
             return self.dead(
@@ -248,7 +271,13 @@ class RetryPolicy:
                 stage,
                 "memory_limit",
                 f"{task.name} needed more memory than one task may use "
-                f"(task_memory_limit_mb={self.settings.task_memory_limit_mb})",
+                f"(task_memory_limit_mb={self.settings.task_memory_limit_mb}): {exc!r}",
+            )
+        if isinstance(exc, IngestError):
+            return self.dead(task, args, stage, exc.reason, exc.message)
+        if isinstance(exc, SoftTimeLimitExceeded):
+            return self.dead(
+                task, args, stage, "time_limit", f"{task.name} exceeded its time limit"
             )
         log.exception("unexpected error in %s", task.name)
         return self.dead(task, args, stage, "internal_error", f"{type(exc).__name__}: {exc}")

@@ -33,16 +33,23 @@ _T = TypeVar("_T")
 MIB = 1024 * 1024
 
 
-def address_space_mib(pid: int | str = "self") -> int:
-    """A process's virtual size (what ``ps -o vsz`` shows), MiB; 0 where /proc is missing."""
+def address_space_mib(field: str = "VmSize", pid: int | str = "self") -> int:
+    """A process's virtual size (``VmSize``, what ``ps -o vsz`` shows) or its peak so far
+    (``VmPeak``), MiB; 0 where /proc cannot tell."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("VmSize:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) // 1024
     except OSError:
         pass
     return 0
+
+
+def address_space_limit_mib() -> int:
+    """This process's address-space ceiling (soft RLIMIT_AS), MiB; 0: none."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return 0 if soft == resource.RLIM_INFINITY else soft // MIB
 
 
 def limit_address_space(limit_mib: int) -> None:
