@@ -172,7 +172,7 @@ GROWTH: dict[str, tuple[Callable[[str], object], Callable[[int], str], int]] = {
         lambda n: "b|" * n,
         10_000,
     ),
-    "section tails": (strip_section_suffixes, lambda n: "headline" + "_x" * n, 20_000),
+    "section tails": (strip_section_suffixes, lambda n: "headline" + "_x" * n, 100_000),
     "blank run in authors": (_split_authors, lambda n: "Jane" + " " * n + "Doe", 20_000),
     "escaped quotes in script": (
         lambda code: list(_json_strings(code)),

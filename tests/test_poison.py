@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +24,7 @@ from service.settings import Settings
 from workers import outbox
 from workers.runtime import address_space_mib
 
-from .conftest import ENGLISH_SEED, SEEDS, Worker, run_cli
+from .conftest import ENGLISH_SEED, REPO, SEEDS, Worker, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -248,3 +250,32 @@ def test_a_worker_serving_translate_has_no_memory_ceiling(
         assert address_space_limit(child) == "unlimited"
     finally:
         worker.stop()
+
+
+# A library that turns a failed allocation into an error of its own (trafilatura, libxml2)
+# stands here as a loop that swallows MemoryError, in a process with a real ceiling.
+CEILING_PROBE = """
+from types import SimpleNamespace
+from workers.middleware import MemoryCeiling, ran_into_ceiling
+from workers.runtime import address_space_mib, limit_address_space
+limit_address_space(address_space_mib() + 200)
+task = SimpleNamespace(request=SimpleNamespace())
+MemoryCeiling().before_task(task, "task-1")
+before = ran_into_ceiling(task)
+hoard = []
+try:
+    while True:
+        hoard.append(bytearray(1 << 20))
+except MemoryError:
+    hoard.clear()
+print(before, ran_into_ceiling(task))
+"""
+
+
+def test_a_failure_after_the_task_ran_into_its_memory_ceiling_is_put_down_to_memory() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", CEILING_PROBE],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]

@@ -180,6 +180,15 @@ def limit_pool_process(app: Celery, settings: Settings) -> None:
             limit,
             size,
         )
+    recycle_kib = settings.worker_max_memory_per_child
+    if not recycle_kib or recycle_kib > limit * 1024 * 3 // 4:
+        log.warning(
+            "worker_max_memory_per_child=%d KiB does not replace a pool process that reached "
+            "task_memory_limit_mb=%d; its later tasks may fail with memory_limit: set it "
+            "well below the ceiling",
+            recycle_kib,
+            limit,
+        )
     log.info(
         "pool process %d: address space limited to %d MiB (%d MiB now)", os.getpid(), limit, size
     )

@@ -206,6 +206,11 @@ def ran_into_ceiling(task: Task) -> bool:
     return peak > start and peak >= limit - max(16, limit // 10)
 
 
+# Fetches deferred because their host asked us to wait or is busy; see RetryPolicy.handle.
+DEFERRALS = frozenset({"host_backoff", "host_busy"})
+DEFERRAL_BUDGET = 4
+
+
 class RetryPolicy:
     """One ladder for every task's failures:
 
@@ -241,8 +246,9 @@ class RetryPolicy:
             args,
             task.name.split(".", 1)[1],
             "worker_lost",
-            f"the worker process running it died {lost} times (killed: out of memory, a "
-            "crash, a kill); not run again (task_max_deliveries)",
+            f"the worker process running it died {lost} times (task_max_deliveries="
+            f"{limit}); not run again. Out of memory is the usual cause: the kernel log "
+            "(dmesg) names the kill; task_memory_limit_mb makes such a page fail on its own",
             attempts=lost,
         )
 
@@ -254,10 +260,15 @@ class RetryPolicy:
             delay = backoff_delay(retries, None, self.settings.retry_backoff_max, base=2.0)
             raise task.retry(exc=exc, countdown=delay) from exc
         if isinstance(exc, TransientFetchError):
-            if retries < self.settings.task_max_retries:
-                delay = backoff_delay(
-                    retries, exc.retry_after, self.settings.retry_backoff_max, base=2.0
-                )
+            # Waiting for a host (its Retry-After, or its slots all taken) is not a failure of
+            # this input: such deferrals get a larger budget than real transient errors.
+            deferred = exc.reason in DEFERRALS
+            budget = self.settings.task_max_retries * (DEFERRAL_BUDGET if deferred else 1)
+            if retries < budget:
+                delay = backoff_delay(retries, None, self.settings.retry_backoff_max, base=2.0)
+                if exc.retry_after is not None:
+                    # The server's word wins, up to the configured maximum.
+                    delay = max(delay, min(exc.retry_after, self.settings.fetch_retry_after_max))
                 raise task.retry(exc=exc, countdown=delay) from exc
             return self.dead(task, args, stage, exc.reason, f"gave up after retries: {exc}")
         if isinstance(exc, MemoryError) or (
