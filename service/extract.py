@@ -88,7 +88,7 @@ def strip_site_suffix(title: str, site_name: str | None) -> str:
     r"""Drop a trailing "| Site" or "-Section|Site" that pages append to their <title>.
 
     Removes what ``\s*[SEP]\s*(?:[^SEP]{1,12}[SEP]\s*)?Site\s*$`` matches, found from the
-    end in one pass: the pattern, tried at every separator, costs title x site name.
+    end in one pass: the pattern reads a run of blanks again from each of its characters.
     """
     if not site_name or title.strip() == site_name.strip():
         return title

@@ -143,11 +143,21 @@ class Pipeline:
         is_html = fetched.media_type == "html"
         with self._stage("decode"):
             decoded = decode(fetched.body, fetched.charset, is_html=is_html)
+        limits = self.settings
         with self._stage("extract"):
             raw = (
-                extract_html(decoded.text, fetched.final_url)
+                extract_html(
+                    decoded.text,
+                    fetched.final_url,
+                    max_elements=limits.parse_max_elements,
+                    max_depth=limits.parse_max_depth,
+                )
                 if is_html
-                else extract_text(decoded.text)
+                else extract_text(
+                    decoded.text,
+                    max_lines=limits.text_max_lines,
+                    max_line_chars=limits.text_max_line_chars,
+                )
             )
         paragraphs = normalise_paragraphs(raw.paragraphs)
         title = normalise_text(raw.title) if raw.title else None

@@ -47,8 +47,12 @@ local TOMBSTONE = {'stream_id', 'revision', 'version', 'seen', 'updated_at'}
 local function forget(key, sid, ttl)
   local values = redis.call('HMGET', key, unpack(TOMBSTONE))
   if values[1] ~= sid then return 0 end
-  local revision = values[2]
-  if #revision ~= 40 then revision = redis.sha1hex(revision) end -- written before digests
+  local revision = values[2] or ''
+  if string.sub(revision, 1, 2) == 't:' then
+    revision = string.sub(revision, 3)
+  elseif #revision ~= 40 then
+    revision = redis.sha1hex(revision) -- written before revisions were digests
+  end
   redis.call('DEL', key)
   redis.call('HSET', key, 'stream_id', sid, 'revision', 't:' .. revision,
              'version', values[3], 'seen', values[4] or '0', 'updated_at', values[5] or '')

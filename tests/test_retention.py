@@ -123,6 +123,22 @@ def test_a_trimmed_document_keeps_its_revision_and_version_for_the_dedupe_retent
     assert store.get(first.id) is not None
 
 
+def test_a_document_stored_before_revision_digests_is_still_recognised(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    store = Store(redis_client, settings.replace(stream_maxlen=1))
+    first = doc(0)
+    store.publish(first, annotate=False)
+    outcome = first.translation
+    full = f"{first.content_hash}|{outcome.get('status')}|{outcome.get('model')}"
+    redis_client.hset(settings.document_key(first.id), "revision", full)  # as stored before
+    assert not store.publish(first, annotate=False).added
+    for i in range(1, 1 + TRIM_BATCH):
+        store.publish(doc(i), annotate=False)
+    assert store.get(first.id) is None  # forgotten, its tombstone holds the digest
+    assert not store.publish(first, annotate=False).added
+
+
 def test_entries_the_ledger_does_not_know_are_trimmed_with_their_documents(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
