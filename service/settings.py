@@ -249,7 +249,7 @@ RULES: dict[str, Rule] = {
     "translate_intra_threads": Rule(ge=0, le=1024),
     "translate_max_batch_tokens": POSITIVE,
     "translate_max_sentence_tokens": POSITIVE,
-    "stream_maxlen": POSITIVE,
+    "stream_maxlen": NON_NEGATIVE,
     "visibility_timeout": POSITIVE,
     "task_soft_time_limit": POSITIVE,
     "task_time_limit": POSITIVE,

@@ -87,16 +87,6 @@ class OutboxMiddleware(Middleware):
             log.warning("could not clear outbox record of %s: %s", task_id, exc)
 
 
-def dead_letter_input(task_name: str, args: Any) -> dict[str, Any]:
-    """What to store as a dead letter's input, so `dead replay` can send it again."""
-    payload = args[0] if args else None
-    if task_name == outbox.TRANSLATE_TASK and isinstance(payload, dict):
-        payload = payload.get("source", payload)
-    if task_name == outbox.POLL_TASK:
-        return {"kind": "feed", "name": str(payload)}
-    return payload if isinstance(payload, dict) else {"raw": repr(payload)}
-
-
 class Backstop(Middleware):
     """The backstop of "nothing is lost": with acks_late a failed task is acknowledged, so a
     task that failed without writing its own dead letter is dead-lettered here. A task id
@@ -113,7 +103,7 @@ class Backstop(Middleware):
         request = getattr(task, "request", None)
         try:
             self.services.store.dead_letter(
-                input=dead_letter_input(task.name, args),
+                input=outbox.dead_letter_input(task.name, args),
                 reason="time_limit" if isinstance(exc, TimeLimitExceeded) else "internal_error",
                 error=f"{type(exc).__name__}: {exc}",
                 stage=task.name.split(".", 1)[1],
@@ -303,7 +293,7 @@ class RetryPolicy:
         *,
         attempts: int | None = None,
     ) -> dict[str, Any]:
-        payload = dead_letter_input(task.name, args)
+        payload = outbox.dead_letter_input(task.name, args)
         self.services.store.dead_letter(
             input=payload,
             reason=reason,

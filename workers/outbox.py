@@ -106,16 +106,22 @@ def sweep(app: Celery, client: redis.Redis, settings: Settings, now: float | Non
     return resent
 
 
+def dead_letter_input(task_name: str, args: Any) -> dict[str, Any]:
+    """What to store as a dead letter's input, so `dead replay` can send it again."""
+    payload = args[0] if args else None
+    if task_name == TRANSLATE_TASK and isinstance(payload, dict):
+        payload = payload.get("source", payload)
+    if task_name == POLL_TASK:
+        return {"kind": "feed", "name": str(payload)}
+    return payload if isinstance(payload, dict) else {"raw": repr(payload)}
+
+
 def _give_up(
     client: redis.Redis, settings: Settings, task_id: str, record: dict[str, Any], resends: int
 ) -> None:
     """Dead-letter a task that never reached an outcome, then forget its record."""
-    args = record.get("args") or [None]
-    payload = args[0]
-    if record.get("name") == TRANSLATE_TASK and isinstance(payload, dict):
-        payload = payload.get("source", payload)
     Store(client, settings).dead_letter(
-        input=payload if isinstance(payload, dict) else {"raw": repr(payload)},
+        input=dead_letter_input(str(record.get("name", "")), record.get("args") or []),
         reason="outbox_gave_up",
         error=(
             f"task {record.get('name')} was sent {resends + 1} times and never finished "
