@@ -489,8 +489,8 @@ def feed_inputs(servers: Servers, count: int, start: int, tag: str) -> list[Inpu
 # ---- processes --------------------------------------------------------------------------
 
 
-def descendants(pid: int) -> list[int]:
-    """pid and every process below it, from /proc."""
+def process_children() -> dict[int, list[int]]:
+    """Every running process's children, by parent pid, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -501,6 +501,12 @@ def descendants(pid: int) -> list[int]:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def descendants(pid: int) -> list[int]:
+    """pid and every process below it, from /proc."""
+    children = process_children()
     out, todo = [], [pid]
     while todo:
         current = todo.pop()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import redis
 
+from devtools.http_fixtures import Site
 from service.embedded import EmbeddedRedis
 from service.models import install_from
 from service.settings import Settings, load_settings
@@ -175,3 +176,16 @@ def run_cli(
         [sys.executable, "-m", "workers.cli", *args],
         cwd=REPO, env=env, input=stdin, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """A real HTTP server on loopback; a test module may define its own with pages on it."""
+    with Site() as server:
+        yield server
+
+
+@pytest.fixture
+def polite_settings(settings: Settings) -> Settings:
+    """Settings whose fetches may reach the loopback site, with no per-host delay."""
+    return settings.replace(fetch_allow="127.0.0.1:*", fetch_host_delay=0.0, robots_ttl=600)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,17 +71,6 @@ def failure(site: Site, path: str, **changes: Any) -> FetchError:
     with pytest.raises(FetchError) as info:
         fetch(site, path, **changes)
     return info.value
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with Site() as server:
-        yield server
-
-
-@pytest.fixture
-def polite_settings(settings: Settings) -> Settings:
-    return settings.replace(fetch_allow="127.0.0.1:*", fetch_host_delay=0.0, robots_ttl=600)
 
 
 # -- pages and encodings -------------------------------------------------------------------------

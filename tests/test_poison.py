@@ -12,13 +12,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
 import pytest
 import redis
 
+from devtools.harness import process_children
 from devtools.http_fixtures import Request, Site
 from service.settings import Settings
 from workers import outbox
@@ -47,17 +48,7 @@ def tail(worker: Worker) -> str:
 def pool_children(worker: Worker) -> list[int]:
     """The worker's prefork pool processes (children of its main process), from /proc."""
     assert worker.proc is not None
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == worker.proc.pid:
-            found.append(int(entry))
-    return found
+    return process_children().get(worker.proc.pid, [])
 
 
 def dead_letters(client: redis.Redis, settings: Settings) -> list[dict[str, str]]:
@@ -92,12 +83,6 @@ def assert_worker_still_serves(
 
 def fetched(site: Site, path: str, times: int) -> Callable[[], bool]:
     return lambda: site.hits(path) == times
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with Site() as server:
-        yield server
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ read strictly and clamped, and a fetch that has to wait holds none of the host's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -18,17 +17,6 @@ from service.politeness import Politeness
 from service.settings import Settings
 
 from .test_fetch import policy
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with Site() as server:
-        yield server
-
-
-@pytest.fixture
-def polite_settings(settings: Settings) -> Settings:
-    return settings.replace(fetch_allow="127.0.0.1:*", fetch_host_delay=0.0, robots_ttl=600)
 
 
 def retry_after_of(site: Site, header: str) -> float | None:

@@ -3,8 +3,6 @@ read, and a line cut by that limit is dropped rather than misread."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import redis
 
@@ -18,12 +16,6 @@ from .test_fetch import policy
 
 HEAD = b"User-agent: *\nDisallow: /early/\n"
 COMMENT = b"# " + b"x" * 97 + b"\n"  # 100 bytes
-
-
-@pytest.fixture
-def site() -> Iterator[Site]:
-    with Site() as server:
-        yield server
 
 
 @pytest.fixture
