@@ -66,7 +66,7 @@ __all__ = [
     "tokens",
 ]
 
-KINDS = ("extraction", "langid", "translation")
+KINDS = ("extraction", "plaintext", "metadata", "langid", "translation")
 
 _LINGUA_LANGUAGES = (
     *("ENGLISH", "CHINESE", "KOREAN", "JAPANESE", "GERMAN", "FRENCH", "SPANISH", "PORTUGUESE"),
@@ -361,8 +361,26 @@ def _translation(
 
 # --------------------------------------------------------------------------- entry point
 
+def _plaintext(
+    root: Path, settings: Settings, limit: int | None, out: TextIO, progress: bool
+) -> dict[str, Any]:
+    from ._plaintext_eval import evaluate_plaintext
+
+    return evaluate_plaintext(root, settings, limit, out, progress)
+
+
+def _metadata(
+    root: Path, settings: Settings, limit: int | None, out: TextIO, progress: bool
+) -> dict[str, Any]:
+    from ._metadata_eval import evaluate_metadata
+
+    return evaluate_metadata(root, settings, limit, out, progress)
+
+
 _RUNNERS: dict[str, Callable[[Path, Settings, int | None, TextIO, bool], dict[str, Any]]] = {
     "extraction": _extraction,
+    "plaintext": _plaintext,
+    "metadata": _metadata,
     "langid": _langid,
     "translation": _translation,
 }

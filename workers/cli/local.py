@@ -1,4 +1,4 @@
-"""Local tools, no Redis: `process`, `detect`, `translate`, `models`, `schema`."""
+"""Local tools, no Redis: `process`, `detect`, `translate`, `models`, `schema`, `eval`."""
 
 from __future__ import annotations
 
@@ -170,6 +170,34 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        from devtools import evaluate
+    except ImportError:
+        print(
+            "newsingest eval: the evaluation tools come with a source checkout "
+            "(pip install -e . there); this install has none",
+            file=sys.stderr,
+        )
+        return 2
+    out = sys.stderr if args.json else sys.stdout
+    try:
+        result = evaluate.run(
+            args.kind,
+            Path(args.corpus_dir),
+            settings,
+            limit=args.limit,
+            out=out,
+            progress=sys.stderr.isatty(),
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"newsingest eval: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "process",
@@ -205,6 +233,20 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     mi = msub.add_parser("install")
     mi.add_argument("path", help="an .argosmodel file or a directory of them")
     p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser(
+        "eval",
+        help="measure a stage on a corpus laid out like ../shared/corpus",
+        description="Measure extraction, plain-text cleaning, metadata, language ID or "
+        "translation on CORPUS_DIR and print the figures beside a baseline.",
+    )
+    p.add_argument(
+        "kind", choices=("extraction", "plaintext", "metadata", "langid", "translation")
+    )
+    p.add_argument("corpus_dir", metavar="CORPUS_DIR")
+    p.add_argument("--limit", type=opt.count(1_000_000), help="only the first N items of each set")
+    p.add_argument("--json", action="store_true", help="the numbers as JSON on stdout")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("schema", help="print the document JSON Schema")
     p.set_defaults(func=cmd_schema)
