@@ -3,9 +3,12 @@
 Starts its own embedded Redis (AOF off: this measures memory, and an AOF rewrite of gigabytes
 would only add noise and minutes), builds documents from the seeds and corpus pages as
 benchmarks/stream.py does, and publishes ``--docs`` copies under distinct URLs through
-``Store.publish_many`` (100 per call, no annotation), twice in the same run:
+``Store.publish_many`` (100 per call, no annotation) at a steady ``--rate``, twice in the
+same run:
 
-  - with retention: ``stream_maxlen = --maxlen`` (the other settings as configured);
+  - with retention: ``stream_maxlen = --maxlen``, and tombstones and the exact-duplicate
+    index kept ``--retention-seconds`` (``dedupe_retention_days``, 30 days in production,
+    shortened so that their expiry shows within the run);
   - the baseline: retention off (``stream_maxlen = 0``, no age limit), where everything
     stays, as document hashes did before the publish script trimmed them.
 
@@ -13,6 +16,7 @@ Every ``--every`` documents it prints Redis ``used_memory`` (INFO memory) for bo
 ratio, and what the document keys hold. The server is flushed between the two runs.
 
     .venv/bin/python benchmarks/soak_store.py [--docs 100000] [--maxlen 10000] [--every 10000]
+        [--rate 1000] [--retention-seconds 20]
 """
 
 from __future__ import annotations
@@ -83,15 +87,24 @@ def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 
 def soak(
-    client: redis.Redis, settings: Settings, docs: list[Document], total: int, every: int
+    client: redis.Redis,
+    settings: Settings,
+    docs: list[Document],
+    total: int,
+    every: int,
+    rate: float,
 ) -> tuple[list[tuple[int, int, int, int, int]], float]:
-    """Publish ``total`` documents; (documents, used_memory, stream length, held, tombstones)
-    every ``every`` documents, and the publish rate."""
+    """Publish ``total`` documents, ``rate`` a second (0: as fast as it goes); (documents,
+    used_memory, stream length, held, tombstones) every ``every`` documents, and the publish
+    rate while publishing."""
     client.flushall()
     store = Store(client, settings)
     samples = [(0, used_memory(client), 0, 0, 0)]
     busy = 0.0
+    t0 = time.monotonic()
     for start in range(0, total, 100):
+        if rate > 0:
+            time.sleep(max(0.0, t0 + start / rate - time.monotonic()))
         batch = list(copies(docs, start, min(100, total - start)))
         began = time.perf_counter()
         store.publish_many(batch, annotate=False)
@@ -108,6 +121,8 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--maxlen", type=int, default=10_000)
     parser.add_argument("--every", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=1000.0, help="documents a second")
+    parser.add_argument("--retention-seconds", type=float, default=20.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, EmbeddedRedis(Path(tmp) / "redis") as server:
         client = redis.Redis.from_url(server.url)
@@ -117,13 +132,14 @@ def main() -> None:
         docs = real_documents(settings)
         sizes = sorted(len(d.to_json_bytes()) for d in docs)
         print(f"{len(docs)} real documents (JSON median {sizes[len(sizes) // 2]} B), "
-              f"{args.docs} published, 100 per call; retention: stream_maxlen {args.maxlen}, "
-              f"dedupe_retention_days {settings.dedupe_retention_days}")  # fmt: skip
-        kept, kept_rate = soak(
-            client, settings.replace(stream_maxlen=args.maxlen), docs, args.docs, args.every
+              f"{args.docs} published, 100 per call, {args.rate:g}/s; retention: stream_maxlen "
+              f"{args.maxlen}, tombstones and hash index {args.retention_seconds:g} s")  # fmt: skip
+        short = settings.replace(
+            stream_maxlen=args.maxlen, dedupe_retention_days=args.retention_seconds / 86400
         )
+        kept, kept_rate = soak(client, short, docs, args.docs, args.every, args.rate)
         off = settings.replace(stream_maxlen=0, stream_max_age_days=0)
-        base, base_rate = soak(client, off, docs, args.docs, args.every)
+        base, base_rate = soak(client, off, docs, args.docs, args.every, args.rate)
         print(f"{'docs':>8} {'retention MiB':>14} {'baseline MiB':>13} {'ratio':>6}   "
               f"{'stream':>7} {'held':>7} {'tombstones':>10}   (with retention)")  # fmt: skip
         for (n, mem, length, held, tomb), (_, bmem, *_rest) in zip(kept, base, strict=True):
@@ -134,7 +150,10 @@ def main() -> None:
         (_, b1, *_c), (_, b2, *_d) = base[-2], base[-1]
         print(f"growth over the last {n2 - n1} documents: {(m2 - m1) / (n2 - n1):.0f} B/doc "
               f"with retention, {(b2 - b1) / (n2 - n1):.0f} B/doc without")  # fmt: skip
-        print(f"publish rate: {kept_rate:.0f} docs/s with retention, "
+        half = kept[len(kept) // 2]
+        print(f"growth over the second half ({half[0]} to {n2} documents): "
+              f"{(m2 - half[1]) / (n2 - half[0]):.0f} B/doc with retention")  # fmt: skip
+        print(f"publish rate while publishing: {kept_rate:.0f} docs/s with retention, "
               f"{base_rate:.0f} docs/s without")  # fmt: skip
 
 

@@ -361,6 +361,7 @@ def _translation(
 
 # --------------------------------------------------------------------------- entry point
 
+
 def _plaintext(
     root: Path, settings: Settings, limit: int | None, out: TextIO, progress: bool
 ) -> dict[str, Any]:

@@ -67,7 +67,7 @@ class Settings:
     near_duplicate_distance: int
     story_threshold: float
     story_window_hours: int
-    dedupe_retention_days: int
+    dedupe_retention_days: float
     required_languages: str
     metrics_port: int
     log_level: str
@@ -268,7 +268,8 @@ RULES: dict[str, Rule] = {
     "near_duplicate_distance": Rule(ge=0, le=64),
     "story_threshold": Rule(ge=0, le=1),
     "story_window_hours": POSITIVE,
-    "dedupe_retention_days": POSITIVE,
+    # Fractions allowed (0.001 day = 86 s): benchmarks/soak_store.py expires state in seconds.
+    "dedupe_retention_days": Rule(ge=0.0001, le=36_500),
     "required_languages": Rule(check=_languages),
     "metrics_port": PORT,
     "log_level": Rule(choices=LOG_LEVELS),

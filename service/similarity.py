@@ -76,16 +76,42 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(w * b.get(term, 0.0) for term, w in a.items())
 
 
+# Shingles hashed per step of simhash: bounds its memory (64 bytes a shingle while counting)
+# whatever the text's length; a 10 MB text no longer holds all its shingles at once.
+_SIMHASH_CHUNK = 16_384
+
+
 def simhash(text: str) -> int:
     """64-bit SimHash over word 3-shingles (all words, so light edits move few bits)."""
-    tokens = [t.lower() for t in _WORD.findall(text)]
-    if not tokens:
-        return 0
-    shingles = [" ".join(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2))]
-    digests = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
-    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8)).reshape(len(shingles), 64)
-    majority = bits.sum(axis=0) * 2 > len(shingles)
+    counts = np.zeros(64, dtype=np.int64)
+    total = 0
+    chunk: list[bytes] = []
+    window: list[str] = []
+    for match in _WORD.finditer(text):
+        window.append(match.group().lower())
+        if len(window) > 3:
+            del window[0]
+        if len(window) == 3:
+            chunk.append(hashlib.blake2b(" ".join(window).encode(), digest_size=8).digest())
+            if len(chunk) == _SIMHASH_CHUNK:
+                total += _count_bits(chunk, counts)
+                chunk = []
+    if total == 0 and not chunk:
+        if not window:
+            return 0
+        # Under three words: the one shingle is all of them.
+        chunk.append(hashlib.blake2b(" ".join(window).encode(), digest_size=8).digest())
+    total += _count_bits(chunk, counts)
+    majority = counts * 2 > total
     return int.from_bytes(np.packbits(majority).tobytes(), "big")
+
+
+def _count_bits(digests: list[bytes], counts: np.ndarray) -> int:
+    """Add each bit position's ones over ``digests`` to ``counts``; return how many digests."""
+    if digests:
+        raw = np.frombuffer(b"".join(digests), dtype=np.uint8)
+        counts += np.unpackbits(raw).reshape(len(digests), 64).sum(axis=0, dtype=np.int64)
+    return len(digests)
 
 
 def hamming(a: int, b: int) -> int:

@@ -212,7 +212,7 @@ class Store:
         self._forget = client.register_script(FORGET_SCRIPT)
         # What "now" is for the stream's age limit; a test moves it.
         self.clock: Callable[[], float] = time.time
-        retention = settings.dedupe_retention_days * 86400
+        retention = self.retention_seconds
         self.stories = StoryIndex(
             client,
             settings.key_prefix,
@@ -223,6 +223,11 @@ class Store:
                 retention_seconds=max(retention, settings.story_window_hours * 3600 * 2),
             ),
         )
+
+    @property
+    def retention_seconds(self) -> int:
+        """How long tombstones and the exact-duplicate index outlive a trimmed entry."""
+        return max(1, round(self.settings.dedupe_retention_days * 86400))
 
     @property
     def ledger_key(self) -> str:
@@ -309,7 +314,7 @@ class Store:
             tail,
             near,
             minid,
-            self.settings.dedupe_retention_days * 86400,
+            self.retention_seconds,
             self.settings.document_key(""),
             revision,
         )
@@ -334,7 +339,7 @@ class Store:
         stream = self.settings.documents_stream
         head = cast(list[Any], self.client.xrange(stream, count=1))
         first = _text(head[0][0]) if head else ""
-        ttl = str(self.settings.dedupe_retention_days * 86400)
+        ttl = str(self.retention_seconds)
         pattern = self.settings.document_key("*")
         forgotten = 0
         for keys in _chunks(self.client.scan_iter(match=pattern, count=batch), batch):
@@ -342,6 +347,17 @@ class Store:
             for key in keys:
                 self._forget(keys=[key], args=[first, ttl], client=pipe)
             forgotten += sum(int(n) for n in pipe.execute())
+        return forgotten
+
+    def upgrade(self) -> int | None:
+        """Once per deployment (a marker key records it): forget the hashes that versions
+        before the publish script trimmed them left behind. Returns how many, or None when an
+        earlier start did it. Workers call it at start; it is safe to run twice."""
+        marker = f"{self.settings.key_prefix}:upgraded:forget-trimmed"
+        if self.client.exists(marker):
+            return None
+        forgotten = self.forget_trimmed()
+        self.client.set(marker, utc_now())
         return forgotten
 
     def dead_letter(

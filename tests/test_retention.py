@@ -191,6 +191,21 @@ def test_hashes_of_entries_trimmed_before_the_script_trimmed_them_can_be_forgott
     assert store.forget_trimmed() == 0
 
 
+def test_upgrade_forgets_what_older_versions_left_once_per_deployment(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    store = Store(redis_client, settings.replace(stream_maxlen=0))
+    for i in range(3):
+        store.publish(doc(i), annotate=False)
+    redis_client.xtrim(settings.documents_stream, maxlen=1, approximate=False)
+    assert store.upgrade() == 2
+    # A second start does nothing, even when there would be something to forget.
+    store.publish(doc(3), annotate=False)
+    redis_client.xtrim(settings.documents_stream, maxlen=1, approximate=False)
+    assert store.upgrade() is None
+    assert store.get(doc(2).id) is not None
+
+
 def test_the_ingest_dead_letter_stream_is_capped(
     settings: Settings, redis_client: redis.Redis
 ) -> None:

@@ -151,6 +151,21 @@ def _connect_process_hooks(app: Celery, settings: Settings) -> None:
                 "could not install translation packages from %s: %s", settings.models_dir, exc
             )
 
+    def upgrade_store(sender: Any = None, **_: object) -> None:
+        if getattr(sender, "app", None) is not app:
+            return
+        from redis.exceptions import RedisError
+
+        from service.store import Store, connect
+
+        try:
+            forgotten = Store(connect(settings.redis_url, retries=3), settings).upgrade()
+        except RedisError as exc:
+            log.warning("store upgrade skipped, Redis unavailable: %s", exc)
+            return
+        if forgotten is not None:
+            log.info("store upgrade: %d documents past the stream's retention forgotten", forgotten)
+
     def limit_memory(**_: object) -> None:
         if get_current_app() is not app:
             return
@@ -158,6 +173,7 @@ def _connect_process_hooks(app: Celery, settings: Settings) -> None:
 
     setup_logging.connect(logging_hook, weak=False)
     worker_init.connect(install_models, weak=False)
+    worker_init.connect(upgrade_store, weak=False)
     worker_process_init.connect(limit_memory, weak=False)
 
 

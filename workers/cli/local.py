@@ -240,9 +240,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         description="Measure extraction, plain-text cleaning, metadata, language ID or "
         "translation on CORPUS_DIR and print the figures beside a baseline.",
     )
-    p.add_argument(
-        "kind", choices=("extraction", "plaintext", "metadata", "langid", "translation")
-    )
+    p.add_argument("kind", choices=("extraction", "plaintext", "metadata", "langid", "translation"))
     p.add_argument("corpus_dir", metavar="CORPUS_DIR")
     p.add_argument("--limit", type=opt.count(1_000_000), help="only the first N items of each set")
     p.add_argument("--json", action="store_true", help="the numbers as JSON on stdout")
