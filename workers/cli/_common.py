@@ -70,7 +70,8 @@ def with_redis(settings: Settings) -> Settings:
 def client(settings: Settings) -> redis.Redis:
     from service.store import connect
 
-    return connect(with_redis(settings).redis_url)
+    # A one-shot command gives up after about 2 s (workers wait longer for a starting server).
+    return connect(with_redis(settings).redis_url, retries=4)
 
 
 def app(settings: Settings) -> NewsApp:
