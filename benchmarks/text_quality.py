@@ -4,7 +4,9 @@ Ours is what the ingest queue does after fetching: decode -> extract (trafilatur
 tables, metadata and the embedded-article fallback) -> normalise -> detect language, via
 ``Pipeline.ingest_fetched``. The baseline is ``trafilatura.extract`` on the same raw bytes.
 Pages are read into memory first; both sides are warmed up (dateparser and langdetect load
-on first use), then timed in alternating rounds. CPU time of this process is reported beside
+on first use), then timed in alternating rounds. The whole-page text dumps of
+``CORPUS_DIR/plaintext`` are timed too, through the same pipeline (decode -> plain-text cleaner
+-> normalise -> detect), and the cleaner alone. CPU time of this process is reported beside
 wall time because the development machines are shared and wall time wanders.
 
 Usage: python -m benchmarks.text_quality [CORPUS_DIR] [--rounds N] [--limit N]
@@ -22,12 +24,19 @@ from pathlib import Path
 
 import trafilatura
 
+from service.cleanup import clean_plain_text
 from service.errors import IngestError
 from service.fetch import Fetched, Source, read_file
 from service.pipeline import Pipeline
 from service.settings import load_settings
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def _dumps(corpus: Path, limit: int | None) -> list[Fetched]:
+    folder = corpus / "plaintext" / "pages"
+    paths = sorted(folder.glob("*.txt")) if folder.is_dir() else []
+    return [read_file(Source("file", str(p)), 50_000_000) for p in paths[:limit]]
 
 
 def _pages(corpus: Path, limit: int | None) -> list[Fetched]:
@@ -52,6 +61,8 @@ def main() -> None:
     args = parser.parse_args()
 
     pages = _pages(args.corpus, args.limit)
+    dumps = _dumps(args.corpus, args.limit)
+    texts = [dump.body.decode("utf-8") for dump in dumps]
     pipeline = Pipeline(load_settings())
 
     def ours() -> None:
@@ -63,18 +74,31 @@ def main() -> None:
         for page in pages:
             trafilatura.extract(page.body)
 
-    for work in (ours, baseline):  # warm-up: lazy imports, dateparser and langdetect data
+    def text_dumps() -> None:
+        for dump in dumps:
+            with contextlib.suppress(IngestError):
+                pipeline.ingest_fetched(dump)
+
+    def cleaner() -> None:
+        for text in texts:
+            clean_plain_text(text)
+
+    works = {"ours": ours, "trafilatura": baseline, "text dumps": text_dumps, "cleaner": cleaner}
+    for work in works.values():  # warm-up: lazy imports, dateparser and langdetect data
         work()
 
-    results: dict[str, list[tuple[float, float]]] = {"ours": [], "trafilatura": []}
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in works}
     for _ in range(args.rounds):
-        results["ours"].append(_timed(ours))
-        results["trafilatura"].append(_timed(baseline))
+        for name, work in works.items():
+            results[name].append(_timed(work))
 
-    n = len(pages)
-    print(f"{n} pages from {args.corpus / 'extraction'}, {args.rounds} rounds, median round")
+    print(f"{len(pages)} pages from {args.corpus / 'extraction'}, {len(dumps)} text dumps from")
+    print(f"{args.corpus / 'plaintext'}, {args.rounds} rounds, median round")
     rates: dict[str, tuple[float, float]] = {}
     for name, runs in results.items():
+        n = len(pages) if name in ("ours", "trafilatura") else len(dumps)
+        if not n:
+            continue
         wall = statistics.median(r[0] for r in runs)
         cpu = statistics.median(r[1] for r in runs)
         rates[name] = (n / wall, n / cpu)

@@ -71,7 +71,8 @@ _COPYRIGHT_RE = re.compile(
     r"(?:reprint|reproduc|republish|redistribut|cop(?:y|ied))\w{0,6}[^.]{0,60}?without"
     r"|(?:reprint|reproduc|republish|redistribut)\w{0,6}[^.]{0,60}?without\s+[^.]{0,40}?"
     r"(?:permission|authori[sz]ation|consent)[^.]{0,30}?(?:prohibited|forbidden|not\s+permitted)"
-    r"|not\s+(?:be\s+)?(?:allowed|permitted)\s+to\s+be\s+re(?:printed|produced|published|posted)"
+    r"|re(?:print|produc|publish|distribut|post)(?:ed|ing|tion)?\s+without\s+(?:\w+\s+){0,2}"
+    r"(?:permission|authori[sz]ation|consent)"
     r"|(?:may|must|shall|cannot|can\s*not)\s+(?:not\s+)?be\s+"
     r"re(?:produced|published|distributed|written|printed|broadcast)"
     r"|may\s+not\s+be\s+published,\s*broadcast"
@@ -81,8 +82,6 @@ _COPYRIGHT_RE = re.compile(
 )
 _DISCLAIMER_RE = re.compile(
     r"for\s+illustrat(?:ive|ion)\s+purposes?\s+only"
-    r"|(?:represents?|reflects?)\s+(?:only\s+)?(?:the\s+)?(?:personal\s+)?(?:views?|opinions?)"
-    r"\s+of\s+the\s+(?:author|writer)"
     r"|do(?:es)?\s+not\s+(?:necessarily\s+)?(?:reflect|represent)\s+(?:the\s+)?"
     r"(?:views?|opinions?|position|policy)"
     r"|^[\s\[(（【]*(?:disclaimer|免责声明|免責聲明|声明|聲明|면책\s*조항|statement|note|注)\s*[:：]"
@@ -90,7 +89,6 @@ _DISCLAIMER_RE = re.compile(
     r"|本文(?:仅|僅)?代表作者|不代表本(?:网|站|平台|报|號|号)|(?:本文|以上|文章)(?:内容)?仅供参考"
     r"|(?:not|nothing\s+in\s+this\s+article)\s+(?:intended\s+as|constitutes?)\s+"
     r"(?:financial|investment|legal)\s+advice"
-    r"|express\s+your\s+(?:attitude|opinion)\s+by\s+clicking|this\s+article\s+aggregates"
     r"|^this\s+(?:article|story)\s+(?:was|has\s+been)\s+(?:machine[-\s])?"
     r"(?:translated|generated|produced\s+with)"
     r"|편집\s*방향과\s*(?:다를|무관|일치)|투자\s*판단의\s*(?:참고|책임)",
@@ -116,13 +114,15 @@ _CREDIT_MARK_RE = re.compile(
     r"|(?:记者|記者|通讯员|摄影)\s*\S{1,12}\s*摄\s*$|\s摄\s*$|(?:图|圖)\s*[/／]\s*\S{1,20}\s*$"
     r"|[（(]\s*(?:图|圖|图片|圖片)\s*(?:来源|來源|源)?\s*[:：/][^）)]{1,30}[）)]\s*$",
 )
-# A caption closed by a credit label: "... to China. Photo", "... Screenshot of the post".
+# A photo caption as pages print it: the caption's sentences, then a credit label of an image
+# word and at most a few words of source ("... Photo", "... Photo: Reuters", "... Image courtesy
+# of NASA", "... 资料图"); or a "(Photographer/Agency)" credit closing the line.
 _CAPTION_END_RE = re.compile(
-    r"(?:[.!?。)\]”\"]|^)\s*(?:photo|photograph|image|picture|file\s+photo"
-    r"|screenshot(?:\s+(?:of\s+the\s+)?(?:post|video|page|tweet|website))?"
-    r"|资料图|資料圖|图|圖|截图|截圖|网页截图|视频截图"
-    r"|(?:photo|image)\s+(?:by|courtesy\s+of|credit)\s+[^.]{1,60}"
-    r"|(?:photo|image)\s*[:：]\s*[^.]{1,60})\s*$",
+    r"(?:[.!?。)\]”\"]|^)\s*(?:photo(?:graph)?s?|images?|pictures?|screenshots?|file\s+photo"
+    r"|graphics?|illustrations?|资料图|資料圖|图|圖|截图|截圖|网页截图|视频截图)"
+    r"(?:\s*(?:[:：]|by\b|courtesy(?:\s+of)?\b|credit\b|via\b|from\b|of\b)?"
+    r"(?:\s+[^\s.!?。]{1,30}){0,6})?\s*$"
+    r"|\(\s*[^()/.!?]{2,40}\s*/\s*[^()/.!?]{2,40}\)\s*$",
 )
 _AGENCY = (
     r"(?:AP|AFP|Reuters|EPA(?:-EFE)?|Getty\s+Images|Yonhap(?:\s+News)?|Xinhua|Bloomberg"
@@ -159,7 +159,7 @@ _ZH_BYLINE_PREFIX_RE = re.compile(
 )
 
 _SOCIAL_RE = re.compile(
-    r"join\s+us\s+on|follow\s+us\b"
+    r"follow\s+us\b"
     r"|(?:like|follow)\s+(?:us\s+)?on\s+(?:facebook|twitter|instagram|x\b|linkedin|youtube"
     r"|telegram|weibo|wechat)"
     r"|^\s*share\s+(?:this|on|via|to|the\s+(?:story|article)|article|story|link)\b"
@@ -186,9 +186,13 @@ _COMMENT_RE = re.compile(
     r"^\s*(?:leave|post|add|write|submit|join)\s+(?:a|the|your)\s+"
     r"(?:reply|comment|response|conversation|discussion)"
     r"|your\s+email\s+address\s+will\s+not\s+be\s+published|required\s+fields\s+are\s+marked"
-    r"|^\s*\d+\s+(?:comments?|replies|responses)\s*$"
-    r"|^\s*(?:comments?|replies|reply|댓글|评论|評論|网友评论|網友評論|发表评论|發表評論|我要评论"
-    r"|댓글\s*쓰기|댓글\s*달기)\s*[:：(（]?\s*\d*\s*[)）]?\s*$"
+    r"|^[\s\[(]*\d+\s+(?:comments?|replies|responses)[\s\])]*$"
+    r"|^\s*(?:(?:top|most\s+recent|latest|reader|user)\s+)?(?:comments?|replies|reply|댓글|评论"
+    r"|評論|网友评论|網友評論|发表评论|發表評論|我要评论|댓글\s*쓰기|댓글\s*달기)"
+    r"\s*[:：(（]?\s*\d*\s*[)）]?\s*$"
+    r"|^[^。！？，,]{0,40}\d+\s*(?:件|条|條|篇|则|則|个|個)\s*(?:评论|評論|留言|回复|回覆)[^。！？，,]{0,20}$"
+    r"|^[^\s。！？，,]{1,20}的(?:评论|評論|留言|回复)\s*$"
+    r"|^\s*(?:top\s+rated|most\s+liked)\s+comments\s*$"
     r"|^\s*(?:you\s+must\s+be\s+logged\s+in|log\s+in\s+to\s+(?:comment|reply)"
     r"|sign\s+in\s+to\s+(?:comment|reply)|cancel\s+reply)"
     r"|save\s+my\s+name,?\s+email|comments\s+are\s+closed|^\s*\d+\s*개의\s*댓글"

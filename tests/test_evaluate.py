@@ -122,7 +122,7 @@ def test_extraction_run_scores_ours_and_plain_trafilatura(eval_settings: Setting
 
 
 def test_an_unknown_kind_is_refused(eval_settings: Settings) -> None:
-    with pytest.raises(ValueError, match="extraction, langid, translation"):
+    with pytest.raises(ValueError, match="extraction, plaintext, metadata, langid, translation"):
         evaluate.run("speed", CORPUS, eval_settings, progress=False)
 
 
