@@ -37,7 +37,8 @@ FEED = "feed"
 ROBOTS = "robots"
 _ACCEPT_HEADER = {
     ARTICLE: "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.5",
-    FEED: "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9",
+    FEED: "application/rss+xml,application/atom+xml,application/feed+json,"
+    "application/xml;q=0.9,text/xml;q=0.9,application/json;q=0.8",
     ROBOTS: "text/plain,*/*;q=0.1",
 }
 

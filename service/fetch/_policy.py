@@ -15,6 +15,8 @@ FEED_TYPES = frozenset(
         "application/rss+xml",
         "application/atom+xml",
         "application/rdf+xml",
+        "application/feed+json",
+        "application/json",
         "application/xml",
         "text/xml",
     }

@@ -8,7 +8,9 @@ from typing import cast
 
 import redis
 
+from ..errors import TransientFetchError
 from ..fetch import Validators
+from ..politeness import Politeness
 from ..settings import Settings
 from ._parse import Entry
 
@@ -92,3 +94,28 @@ class SeenStore:
             pipe.hset(key, source, entry.marker)
             pipe.expire(key, max(1, self.ttl))
         pipe.execute()
+
+
+class FeedPoliteness(Politeness):
+    """Politeness for polls: a feed's own Retry-After (a 503 or 429 answering the feed)
+    holds back that feed only, so the host's other feeds and its pages go on. A Retry-After
+    the host gave for anything else still holds back its feeds too."""
+
+    def _feed_key(self, url: str) -> str:
+        return f"{self.prefix}:backoff:feed:{_digest(url)}"
+
+    def defer(self, url: str, seconds: float) -> None:
+        if not seconds > 0:  # also NaN
+            return
+        ms = int(min(seconds, self.retry_after_max) * 1000)
+        self._defer(keys=[self._feed_key(url)], args=[max(1, ms)])
+
+    def check_backoff(self, url: str) -> None:
+        super().check_backoff(url)
+        left_ms = int(cast(int, self.client.pttl(self._feed_key(url))))
+        if left_ms > 0:
+            raise TransientFetchError(
+                f"{url} asked us (Retry-After) to come back later; {left_ms / 1000:.1f}s left",
+                reason="host_backoff",
+                retry_after=left_ms / 1000.0,
+            )
