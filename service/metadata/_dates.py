@@ -1,0 +1,304 @@
+"""When an article was published and last modified, from the most trusted evidence on its page.
+
+Evidence, most trusted first: JSON-LD (``datePublished``), meta tags
+(``article:published_time`` and their relatives, microdata), a ``<time datetime>`` at the
+article's head, a date line next to the headline or the byline ("2021-1-29 13:18",
+"입력 2025.05.28 01:05", "Posted on September 21, 2020"), the URL, and last htmldate's guess.
+The most trusted plausible one wins, then three cross-checks refine it with what the visible
+date line says: a structured date that the page itself labels "last updated" gives way to the
+publication line; a day is given the time the date line shows for that day; and a UTC time
+the page shows in local time ("06/02/2022 - 13:48" beside 12:48Z) is given that offset.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
+
+from lxml.html import HtmlElement
+
+from ._lines import PageLines, Span
+from ._markup import Markup
+from ._stamps import Stamp, find_dates, parse_iso, plausible, url_date
+
+_JSONLD_PUBLISHED = ("datePublished", "pubDate", "publishDate", "dateCreated", "uploadDate")
+_JSONLD_MODIFIED = ("dateModified", "upDate")
+_META_PUBLISHED = (
+    "article:published_time", "og:published_time", "og:article:published_time",
+    "article:published", "datepublished", "publishdate", "publish-date", "publish_date",
+    "pubdate", "publication_date", "publishtime", "pubtime", "og:release_date", "release_date",
+    "sailthru.date", "parsely-pub-date", "article.published", "article_date_original",
+    "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date", "dc.date.created",
+    "dcterms.created", "citation_online_date", "citation_publication_date",
+    "prism.publicationdate", "og:time", "date", "createdate", "weibo:article:create_at",
+    "itemprop:datepublished",
+)  # fmt: skip
+_META_MODIFIED = (
+    "article:modified_time", "og:updated_time", "datemodified", "article:modified",
+    "dc.date.modified", "dcterms.modified", "last-modified", "lastmod", "updated_time",
+    "modified", "itemprop:datemodified",
+)  # fmt: skip
+_TIME_MARK = re.compile(r"publish|posted|entry-date|dateline|article-date|pubdate|post-date", re.I)
+
+_MODIFIED_LABEL = re.compile(
+    r"(?:最后更新|最後更新|更新时间|更新時間|更新于|更新於|修改时间|修改於|最终修改|수정|업데이트|최종\s*수정"
+    r"|updated|last\s+updated|modified|last\s+modified|edited)\s*(?:时间|日期|시간|일시|일자|일|on|at)?"
+    r"\s*[:：]?\s*$",
+    re.IGNORECASE,
+)
+_PUBLISHED_LABEL = re.compile(
+    r"(?:发布|發佈|發布|发表|發表|刊登|出版|上线|日期|时间|時間|입력|기사\s*입력|최초\s*입력|등록|승인"
+    r"|게재|발행|작성|송고|posted|published|publication\s+date|written|date|created|released"
+    r"|issued|first\s+published)\s*(?:时间|時間|日期|시간|일시|일자|일|於|于|on|at)?\s*[:：]?\s*$",
+    re.IGNORECASE,
+)
+_COMMENT = re.compile(
+    r"回复|回覆|留言|引用|投诉|网友|網友|评论于|評論於|楼主|沙发|댓글|답글|reply|replied|says:|wrote:",
+    re.IGNORECASE,
+)
+_LABEL_WINDOW = 16
+_PROSE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Candidate:
+    stamp: Stamp
+    line: int
+    place: str  # head, foot, body, other
+    score: float
+
+
+@dataclass(frozen=True)
+class Dating:
+    published: Stamp | None
+    modified: Stamp | None
+
+
+def _first(values: list[str], source: str, label: str, now: datetime) -> Stamp | None:
+    for value in values:
+        stamp = parse_iso(value, source, label)
+        if stamp is None:
+            found = next(iter(find_dates(value[:80], source)), None)
+            stamp = found.stamp if found and not found.stamp.ambiguous else None
+            stamp = replace(stamp, label=label) if stamp else None
+        if stamp is not None and plausible(stamp, now):
+            return stamp
+    return None
+
+
+def _jsonld(markup: Markup, keys: tuple[str, ...], label: str, now: datetime) -> Stamp | None:
+    node = markup.article
+    if node is None:
+        return None
+    values = [v for v in (node.text(k) for k in keys) if v]
+    return _first(values, "jsonld", label, now)
+
+
+def _microdata(markup: Markup, prop: str) -> list[str]:
+    values = []
+    for el in markup.itemprops.get(prop, ())[:5]:
+        value = el.get("content") or el.get("datetime") or el.text_content()
+        if value and value.strip():
+            values.append(value.strip()[:80])
+    return values
+
+
+def _place(index: int, span: Span) -> str:
+    if index in span.header():
+        return "head"
+    if index in span.footer():
+        return "foot"
+    if span.first <= index <= span.last:
+        return "body"
+    return "other"
+
+
+def text_candidates(lines: PageLines, span: Span, now: datetime) -> list[Candidate]:
+    """Dates on visible lines, scored by where they stand and what labels them."""
+    out: list[Candidate] = []
+    spots = list(span.header()) + list(span.footer())
+    if span.first < 0:
+        spots = list(range(min(len(lines.lines), 400)))
+    seen = set()
+    for index in spots:
+        if index in seen or index >= len(lines.lines):
+            continue
+        seen.add(index)
+        line = lines.lines[index]
+        if not any(ch.isdigit() for ch in line.text):
+            continue
+        previous_end = 0
+        for found in find_dates(line.text):
+            window = line.text[max(previous_end, found.start - _LABEL_WINDOW) : found.start]
+            previous_end = found.end
+            label = ""
+            if _MODIFIED_LABEL.search(window):
+                label = "modified"
+            elif _PUBLISHED_LABEL.search(window):
+                label = "published"
+            stamp = replace(found.stamp, label=label)
+            if not plausible(stamp, now):
+                continue
+            place = _place(index, span)
+            score = {"head": 30.0, "foot": 20.0, "body": 0.0, "other": 5.0}[place]
+            if label == "published":
+                score += 6
+            if stamp.precision != "day":
+                score += 2
+            if _COMMENT.search(line.text) and label != "published":
+                score -= 12
+            if line.linked:
+                score -= 8
+            if len(line.text) > _PROSE_CHARS and not label and found.start > 10:
+                score -= 15  # a date mentioned in a sentence, not a date line
+            if place == "head":
+                score -= 0.2 * abs(index - span.anchor)
+            elif place == "foot":
+                score -= 0.5 * (index - span.last)
+            out.append(Candidate(stamp, index, place, score))
+    return out
+
+
+def _time_element(markup: Markup, lines: PageLines, span: Span, now: datetime) -> Stamp | None:
+    head = span.header()
+    heads = {lines.compact(i) for i in head if i < len(lines.lines)}
+    marked: list[Stamp] = []
+    placed: list[Stamp] = []
+    for el in markup.times[:200]:
+        value = el.get("datetime") or ""
+        stamp = parse_iso(value, "time") if value else None
+        if stamp is None or not plausible(stamp, now):
+            continue
+        text = "".join(el.text_content().split())
+        classes = " ".join(filter(None, (el.get("class"), _parent_class(el))))
+        declared = el.get("pubdate") is not None or el.get("itemprop") == "datePublished"
+        named = _TIME_MARK.search(classes) and not re.search(r"updat|modif", classes, re.I)
+        if declared or named:
+            marked.append(stamp)
+        if text and any(text in line for line in heads):
+            placed.append(stamp)
+    for group in (
+        [s for s in marked if s in placed],
+        placed,
+        marked,
+    ):
+        if group:
+            return group[0]
+    return None
+
+
+def _parent_class(el: HtmlElement) -> str:
+    parent = el.getparent()
+    return (parent.get("class") or "") if parent is not None else ""
+
+
+def _same_minute(a: Stamp, b: Stamp) -> bool:
+    return a.precision != "day" and b.precision != "day" and a.minute_key() == b.minute_key()
+
+
+def _local_offset(chosen: Stamp, shown: Stamp) -> Stamp | None:
+    """``chosen`` (aware) in the offset at which the page shows the same instant."""
+    if chosen.when.tzinfo is None or shown.when.tzinfo is not None or shown.precision == "day":
+        return None
+    wall = chosen.when.astimezone(UTC).replace(tzinfo=None)
+    delta = shown.when.replace(second=0) - wall.replace(second=0)
+    if abs(delta) > timedelta(hours=14) or delta.total_seconds() % 900:
+        return None
+    if delta == chosen.when.utcoffset():
+        return None
+    zone = timezone(delta)
+    when = chosen.when.astimezone(zone)
+    total = int(delta.total_seconds() // 60)
+    label = f"{'-' if total < 0 else '+'}{abs(total) // 60:02d}:{abs(total) % 60:02d}"
+    return replace(chosen, when=when, zone=label)
+
+
+def find_dating(
+    markup: Markup,
+    lines: PageLines,
+    span: Span,
+    url: str | None,
+    guess: str | None,
+    now: datetime | None = None,
+) -> Dating:
+    """The publication and modification time of a page (either may be None)."""
+    now = now or datetime.now(UTC)
+    texts = text_candidates(lines, span, now)
+    shown = sorted(
+        (c for c in texts if c.place in ("head", "foot") and c.stamp.label != "modified"),
+        key=lambda c: c.score,
+        reverse=True,
+    )
+    labelled_modified = [c.stamp for c in texts if c.stamp.label == "modified"]
+    structured = [
+        _jsonld(markup, _JSONLD_PUBLISHED, "published", now),
+        _first(markup.meta(*_META_PUBLISHED) + _microdata(markup, "datePublished"), "meta",
+               "published", now),
+        _time_element(markup, lines, span, now),
+    ]  # fmt: skip
+    best_text = next((c.stamp for c in sorted(texts, key=lambda c: c.score, reverse=True)
+                      if c.stamp.label != "modified" and c.score > 0), None)  # fmt: skip
+    guessed = parse_iso(guess, "text") if guess else None
+    if guessed is not None and (guessed.when.month, guessed.when.day) == (1, 1):
+        guessed = None  # htmldate's reading of a bare year ("1996年3月号" -> 1996-01-01)
+    if guessed is not None:
+        guessed = replace(guessed, when=guessed.when.replace(tzinfo=None), precision="day")
+    tiers = [*structured, best_text, url_date(url), guessed]
+    chosen = next((s for s in tiers if s is not None and plausible(s, now)), None)
+    modified = _jsonld(markup, _JSONLD_MODIFIED, "modified", now) or _first(
+        markup.meta(*_META_MODIFIED) + _microdata(markup, "dateModified"), "meta", "modified", now
+    )
+    if modified is None:  # an "updated"/"수정" line beside the publication line
+        modified = next((c.stamp for c in texts if c.stamp.label == "modified"
+                         and c.place in ("head", "foot")), None)  # fmt: skip
+    if chosen is None:
+        return Dating(None, modified)
+    # 1. A structured date the page labels "last updated" is the modification time.
+    if chosen.source in ("jsonld", "meta") and any(
+        _same_minute(chosen, m) for m in labelled_modified
+    ):
+        wall = chosen.when.replace(tzinfo=None)
+        earlier = [
+            c.stamp
+            for c in shown
+            if c.stamp.when.replace(tzinfo=None) <= wall
+            and c.stamp.day == chosen.day
+            and not _same_minute(c.stamp, chosen)
+        ]
+        if earlier:
+            modified, chosen = chosen, earlier[0]
+    # 2. A naive time confirmed by an aware one from other markup takes its zone.
+    if chosen.when.tzinfo is None and chosen.precision != "day":
+        for other in structured:
+            if (
+                other is not None
+                and other.when.tzinfo is not None
+                and _same_minute(replace(other, when=other.when.replace(tzinfo=None)), chosen)
+            ):
+                chosen = replace(chosen, when=other.when, zone=other.zone)
+                break
+    # 3. A day gets the time the date line gives for it.
+    if chosen.precision == "day":
+        finer = [c.stamp for c in shown if c.stamp.precision != "day" and c.stamp.day == chosen.day]
+        if finer:
+            chosen = finer[0]
+    # 4. An instant in UTC (or any offset) that the page shows in its local time.
+    elif chosen.when.tzinfo is not None:
+        for candidate in shown[:3]:
+            local = _local_offset(chosen, candidate.stamp)
+            if local is not None and abs(
+                local.when.replace(tzinfo=None) - candidate.stamp.when
+            ) < timedelta(minutes=1):
+                chosen = local
+                break
+    if modified is not None and _before(modified, chosen):
+        modified = None
+    return Dating(chosen, modified)
+
+
+def _before(a: Stamp, b: Stamp) -> bool:
+    """``a`` earlier than ``b`` (compared as wall times when either has no zone)."""
+    if a.when.tzinfo is not None and b.when.tzinfo is not None:
+        return a.when < b.when - timedelta(minutes=1)
+    return a.when.replace(tzinfo=None) < b.when.replace(tzinfo=None) - timedelta(days=1)
