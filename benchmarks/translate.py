@@ -6,12 +6,16 @@ Run from the repository root (about 3 minutes on 2 cores for the default 200 sen
     python -m benchmarks.translate --sweep    # beam 1/2/4 x int8/int8_float32 x 1/2 threads
     python -m benchmarks.translate --live     # 50 Chinese pages through a real worker
 
-One process measures, on the first N sentences of WMT19 newstest zh->en:
-(a) ``argostranslate.translate.translate()`` once per sentence, as a plain user calls it;
-(b) our engine, one ``translate_document`` call per document of 10 sentences;
-(c) our engine, ``translate_documents`` over all documents at once;
-then the RSS of a fresh process that only loads the engine and translates, and (d) a
-document's cost with a cold and a warm translation cache on an embedded Redis.
+One process measures, on the first N sentences of WMT19 newstest zh->en (issue #16), with
+chrF, BLEU and the preservation of numbers and Latin-script tokens on the same sentences:
+(1) argostranslate at its defaults (``translate()`` per sentence, beam 4);
+(2) argostranslate at our beam size;
+(3) the ceiling: CTranslate2 batched on the same package with our settings;
+(4) the service path: ``Engine.translate_documents`` with a cold Redis cache, paragraph
+routing and protected spans; its speed is reported as a share of the ceiling's.
+Then routing (English paragraphs inside zh documents, byte for byte), the cache's hit rate
+on syndicated copies, the RSS of a fresh process that only loads the engine and translates,
+and (d) a document's cost with a cold and a warm translation cache.
 
 argostranslate offline: importing ``argostranslate.translate`` imports stanza, and the
 stanza splitter bundled in the package tries to download at run time. With
@@ -42,8 +46,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from benchmarks._preservation import preservation  # noqa: E402
 from service.models import install_from  # noqa: E402
-from service.settings import load_settings  # noqa: E402
+from service.settings import Settings, load_settings  # noqa: E402
 from service.translate import Engine  # noqa: E402
 
 SHARED = Path(os.environ.get("NEWSINGEST_SHARED_DIR", REPO.parent / "shared"))
@@ -285,6 +290,109 @@ def live(packages: Path, tmp: Path, timeout: float) -> None:
             log.close()
 
 
+def _line(name: str, seconds: float, chars: int, hyp: list[str], src: list[str],
+          ref: list[str], ceiling_rate: float) -> str:  # fmt: skip
+    bleu, chrf = scores(hyp, ref)
+    kept, n, whole, pairs = preservation(src, hyp)
+    rate = chars / seconds
+    share = f"{rate / ceiling_rate:5.2f}" if ceiling_rate else "  -  "
+    return (
+        f"{name:<34} {seconds:7.1f} s {rate:7.0f} chars/s {share} of ceiling  chrF {chrf:5.2f}"
+        f"  BLEU {bleu:5.2f}  kept {kept:.4f} of {n} tokens ({whole:.3f} of {pairs} pairs)"
+    )
+
+
+def four_way(packages: Path, tmp: Path, src: list[str], ref: list[str],
+             args: argparse.Namespace) -> None:  # fmt: skip
+    """Issue #16's comparison in one run, chrF on the same sentences for all four."""
+    import redis
+
+    from benchmarks._four_way import ceiling, routing_check, service_path, syndication
+    from service.embedded import EmbeddedRedis
+    from service.tcache import TranslationCache
+
+    settings = bench_settings(packages, args)
+    chars = sum(map(len, src))
+    print(f"{len(src)} WMT19 zh->en dev sentences, {chars} source chars; cpus {os.cpu_count()}")
+    rows: list[tuple[str, float, list[str]]] = []
+    if not args.skip_argos:
+        seed_argos_env(tmp / "argos", packages)
+        import argostranslate.settings as argos_settings
+        import argostranslate.translate as argos
+
+        argos.translate("预热。", "zh", "en")  # load the model outside the timing
+        default_beam = argos_settings.beam_size
+        for beam in dict.fromkeys((default_beam, settings.translate_beam_size)):
+            argos_settings.beam_size = beam
+            hyp, seconds = timed(lambda: [argos.translate(s, "zh", "en") for s in src])
+            what = "defaults" if beam == default_beam else "our beam"
+            rows.append((f"argostranslate {what}: beam {beam}", seconds, hyp))
+            print(
+                f"  (argostranslate {what}: translate() per sentence, beam {beam}, "
+                f"compute_type {argos_settings.compute_type}, spaCy sentencizer)",
+                flush=True,
+            )
+        argos_settings.beam_size = default_beam
+    with EmbeddedRedis(tmp / "redis-four-way") as server:
+        client = redis.Redis.from_url(server.url)
+        # Ceiling and service path take turns, best of two rounds each: the machine's other
+        # load then weighs on both alike. The service path starts from a cold cache each time.
+        best: dict[str, tuple[float, list[str]]] = {}
+        for round_ in range(2):
+            hyp, seconds, described = ceiling(packages, settings, src)
+            if seconds < best.get("ceiling", (1e9, []))[0]:
+                best["ceiling"] = (seconds, hyp)
+            cache = TranslationCache(
+                client, key_prefix=f"bench{round_}", max_entries=100_000, ttl=3600
+            )
+            engine = Engine.from_settings(settings, cache)
+            hyp, seconds, facts = service_path(engine, documents(src))
+            if seconds < best.get("service", (1e9, []))[0]:
+                best["service"] = (seconds, hyp)
+        ceiling_rate = chars / best["ceiling"][0]
+        rows.append(("ceiling: CTranslate2 batched", *best["ceiling"]))
+        rows.append(("service path: translate_documents", *best["service"]))
+        print(f"  (ceiling: {described}; whole lines, no splitting, protection or cache)")
+        print(
+            f"  (service path: beam {engine.beam_size} {engine.resolved_compute_type()}, "
+            f"{len(src) // DOC_SENTENCES} documents of {DOC_SENTENCES} paragraphs in one "
+            f"call, cold Redis cache, routing, protection {engine.protect}: "
+            f"{facts['sentences_masked']} sentences masked, {facts['model_calls']} model "
+            f"calls, documents flagged {facts['documents_flagged'] or 'none'})"
+        )
+        print()
+        for name, secs, out in rows:
+            print(_line(name, secs, chars, out, src, ref, ceiling_rate), flush=True)
+        print()
+        routed = routing_check(engine, src, ref)
+        print(
+            f"routing: {routed['identical']}/{routed['english']} English titles and "
+            f"paragraphs inside zh documents byte-identical; {routed['translated']}/"
+            f"{routed['chinese']} Chinese paragraphs translated"
+        )
+        synd = syndication(engine, documents(src))
+        print(
+            f"cache on syndicated copies: {synd['copies']} copies of {len(src) // DOC_SENTENCES} "
+            f"stories on 3 other sites: {synd['hits']} cache hits, {synd['misses']} sentences "
+            f"through the model -> hit rate {synd['hit_rate']:.3f}"
+        )
+        client.close()
+
+
+def bench_settings(packages: Path, args: argparse.Namespace) -> Settings:
+    s = load_settings()
+    changes: dict[str, Any] = {"packages_dir": packages}
+    if args.beam:
+        changes["translate_beam_size"] = args.beam
+    if args.compute_type:
+        changes["translate_compute_type"] = args.compute_type
+    if args.threads is not None:
+        changes["translate_intra_threads"] = args.threads
+    if args.no_protect:
+        changes["translate_protect_spans"] = False
+    return s.replace(**changes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="WMT19 sentences (default 200)")
@@ -292,6 +400,7 @@ def main() -> None:
     parser.add_argument("--compute-type", help="CTranslate2 compute type (default: settings)")
     parser.add_argument("--threads", type=int, help="intra threads (default: settings)")
     parser.add_argument("--skip-argos", action="store_true", help="skip the argos baseline")
+    parser.add_argument("--no-protect", action="store_true", help="service path without spans")
     parser.add_argument("--sweep", action="store_true", help="beam/compute type/threads sweep")
     parser.add_argument("--live", action="store_true", help="also run 50 pages through a worker")
     parser.add_argument("--live-timeout", type=float, default=600.0)
@@ -305,41 +414,12 @@ def main() -> None:
     packages = tmp / "packages"
     install_from(MODELS, packages)
     src, ref = read_lines(WMT / "src.zh", args.n), read_lines(WMT / "ref.en", args.n)
-    chars = sum(map(len, src))
 
     if args.sweep:
         sweep(packages, src, ref, args)
         return
 
-    engine = make_engine(packages, args)
-    print(
-        f"{len(src)} WMT19 zh->en sentences, {chars} source chars; engine: "
-        f"{engine.resolved_device()} {engine.resolved_compute_type()} beam {engine.beam_size} "
-        f"intra_threads {engine.intra_threads}; cpus {os.cpu_count()}"
-    )
-    base = 0.0
-    if not args.skip_argos:
-        seed_argos_env(tmp / "argos", packages)
-        import argostranslate.settings as argos_settings
-        import argostranslate.translate as argos
-
-        argos.translate("预热。", "zh", "en")  # load the model outside the timing
-        hyp, seconds = timed(lambda: [argos.translate(s, "zh", "en") for s in src])
-        base = chars / seconds
-        name = (
-            f"(a) argostranslate.translate per sentence, beam {argos_settings.beam_size}, "
-            f"{argos_settings.compute_type}"
-        )
-        print(row(name, chars, seconds, hyp, ref, base), flush=True)
-
-    engine.translate_sentences("zh", ["预热。"])
-    docs = documents(src)
-    hyp, seconds = timed(lambda: flatten([engine.translate_document("zh", t, p) for t, p in docs]))
-    print(row(f"(b) engine, translate_document x {len(docs)}", chars, seconds, hyp, ref, base))
-    per_doc = hyp
-    hyp, seconds = timed(lambda: flatten(engine.translate_documents("zh", docs)))
-    print(row(f"(c) engine, translate_documents (all {len(docs)})", chars, seconds, hyp, ref, base))
-    print(f"    (b) and (c) outputs identical: {per_doc == hyp}")
+    four_way(packages, tmp, src, ref, args)
     print(
         "peak RSS of this process (argostranslate, stanza, spaCy loaded too): "
         f"{peak_rss_mb():.0f} MB"

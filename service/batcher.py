@@ -24,6 +24,7 @@ class _Request:
     lang: str
     title: str | None
     paragraphs: list[str]
+    scope: str = "full"
     done: threading.Event = field(default_factory=threading.Event)
     result: TranslationResult | None = None
     error: BaseException | None = None
@@ -49,10 +50,10 @@ class TranslationBatcher:
         self.batches = 0  # observability: how many engine calls were made
 
     def translate(
-        self, lang: str, title: str | None, paragraphs: Sequence[str]
+        self, lang: str, title: str | None, paragraphs: Sequence[str], scope: str = "full"
     ) -> TranslationResult:
-        """Translate one document, batched with whatever else arrives meanwhile."""
-        request = _Request(lang, title, list(paragraphs))
+        """Translate one document (to ``scope``), batched with whatever else arrives."""
+        request = _Request(lang, title, list(paragraphs), scope)
         with self._cond:
             self._ensure_thread()
             self._waiting.append(request)
@@ -91,7 +92,9 @@ class TranslationBatcher:
                 started = time.perf_counter()
                 try:
                     results = self.engine.translate_documents(
-                        lang, [(r.title, r.paragraphs) for r in requests]
+                        lang,
+                        [(r.title, r.paragraphs) for r in requests],
+                        [r.scope for r in requests],
                     )
                     self.batches += 1
                     if self.on_batch is not None:

@@ -27,6 +27,10 @@ _ABBREVIATIONS = frozenset(
 )  # fmt: skip
 
 
+# An over-long sentence is preferably cut after one of these pieces (clause punctuation)
+# when one lies in the second half of the allowed window.
+_CUT_AFTER = ("，", "、", "；", ",", ";", "：", ":")
+
 # Longer than any abbreviation, so the word before a full stop is seen whole when it matters.
 _LOOK_BACK = 64
 
@@ -80,3 +84,23 @@ def _split_latin(text: str) -> list[str]:
     if tail:
         out.append(tail)
     return [s for s in out if s]
+
+
+def cut_tokens(tokens: list[str], limit: int) -> list[list[str]]:
+    """Cut a token list into chunks of at most ``limit`` tokens for a model with a length cap.
+
+    A cut goes after clause punctuation when there is some in the second half of the window,
+    so that each chunk is a clause the model can translate on its own; else it is hard.
+    """
+    limit = max(1, limit)
+    chunks: list[list[str]] = []
+    while len(tokens) > limit:
+        cut = limit
+        for pos in range(limit, limit // 2, -1):
+            if tokens[pos - 1].endswith(_CUT_AFTER):
+                cut = pos
+                break
+        chunks.append(tokens[:cut])
+        tokens = tokens[cut:]
+    chunks.append(tokens)
+    return chunks

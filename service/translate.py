@@ -27,11 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _protect, _route
+from ._glossary import Glossary, digest, load_glossary
+from ._quality import Quality, sentence_flags
 from .errors import TranslationError
 from .models import PackageInfo, find_package
-from .segment import split_sentences
+from .segment import cut_tokens, split_sentences
 
 if TYPE_CHECKING:
+    from .settings import Settings
     from .tcache import CacheScope, TranslationCache
 
 log = logging.getLogger("newsingest.translate")
@@ -41,12 +45,18 @@ _SPACE_MARK = "\u2581"
 # Sentences are padded to a multiple of this many tokens (see the module docstring); 16
 # costs under 5% in throughput against CTranslate2's own length-sorted batching.
 _PAD_MULTIPLE = 16
-# An over-long sentence is preferably cut after one of these pieces (clause punctuation)
-# when one lies in the second half of the allowed window.
-_CUT_AFTER = ("，", "、", "；", ",", ";", "：", ":")
+# The masked second pass (about a tenth of the sentences) pads to coarser groups: fewer,
+# fuller batches, where 16 made many batches of two or three sentences.
+_MASKED_PAD_MULTIPLE = 64
 
 # A document as translate_documents takes it: its title (or None) and its paragraphs.
 DocumentText = tuple[str | None, Sequence[str]]
+# Source languages whose sentences get protected spans (Latin names, numbers, URLs ...).
+PROTECTED_LANGUAGES = frozenset({"zh", "ko", "ja"})
+# Bumped whenever protection changes what a sentence translates to (cache keys carry it).
+PROTECT_VERSION = 1
+# CTranslate2's output cap per chunk; an output that reaches it was cut (``truncated``).
+MAX_DECODING_LENGTH = 256
 
 
 @dataclass(frozen=True)
@@ -59,15 +69,29 @@ class TranslationResult:
     seconds: float = 0.0
     detail: str | None = None
     sentences: int = 0
+    # What was translated: the scope, how many leading paragraphs paragraphs_en covers, the
+    # parts routed otherwise than through the document's package, and the quality signals.
+    scope: str = "full"
+    paragraphs_translated: int | None = None
+    routing: tuple[dict[str, Any], ...] = ()
+    quality: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "status": self.status,
             "engine": self.engine,
             "model": self.model,
             "seconds": round(self.seconds, 4),
             "detail": self.detail,
         }
+        if self.status == "translated":
+            out["scope"] = self.scope
+            if self.paragraphs_translated is not None:
+                out["paragraphs_translated"] = self.paragraphs_translated
+            out["routing"] = [dict(r) for r in self.routing]
+            if self.quality is not None:
+                out["quality"] = self.quality
+        return out
 
 
 @dataclass
@@ -78,6 +102,7 @@ class EngineStats:
     sentences_translated: int = 0  # sent to the model: not cached, not repeated
     cache_hits: int = 0
     model_calls: int = 0  # translate_batch calls
+    sentences_masked: int = 0  # translated again with lost spans masked (_protect.py)
 
 
 @dataclass
@@ -100,9 +125,31 @@ class Engine:
     max_batch_tokens: int = 2048
     max_sentence_tokens: int = 200
     cache: TranslationCache | None = None
+    protect: bool = True
+    glossary: Glossary = field(default_factory=dict)
+    lead_paragraphs: int = 3
+    langdetect_seed: int = 0
     stats: EngineStats = field(default_factory=EngineStats)
     _loaded: dict[str, _Loaded] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, cache: TranslationCache | None = None) -> Engine:
+        """The engine the settings describe; raises GlossaryError for a broken glossary."""
+        return cls(
+            packages_dir=settings.packages_dir,
+            device=settings.translate_device,
+            compute_type=settings.translate_compute_type,
+            beam_size=settings.translate_beam_size,
+            intra_threads=settings.translate_intra_threads,
+            max_batch_tokens=settings.translate_max_batch_tokens,
+            max_sentence_tokens=settings.translate_max_sentence_tokens,
+            cache=cache,
+            protect=settings.translate_protect_spans,
+            glossary=load_glossary(settings.glossary_path),
+            lead_paragraphs=settings.translate_lead_paragraphs,
+            langdetect_seed=settings.langdetect_seed,
+        )
 
     def resolved_device(self) -> str:
         if self.device != "auto":
@@ -142,23 +189,35 @@ class Engine:
             return loaded
 
     def cache_scope(self, info: PackageInfo) -> CacheScope:
-        """What a cached translation depends on: the package and the decoding settings."""
+        """What a cached translation depends on: the package, the decoding settings, span
+        protection and the language's glossary."""
         from .tcache import CacheScope
 
         variant = (
             f"beam{self.beam_size}-{self.resolved_compute_type()}-cut{self.max_sentence_tokens}"
         )
+        if self._protects(info.from_code):
+            variant += f"-p{PROTECT_VERSION}"
+        terms = self.glossary.get(info.from_code)
+        if terms:
+            variant += f"-g{digest(terms)}"
         return CacheScope(info.package_id, info.version, variant)
+
+    def _protects(self, lang: str) -> bool:
+        return (self.protect and lang in PROTECTED_LANGUAGES) or bool(self.glossary.get(lang))
 
     def translate_sentences(self, lang: str, sentences: Sequence[str]) -> list[str]:
         """Translate sentences in one batched pass; raises TranslationError when no package."""
         info = self.package_for(lang)
         if info is None:
             raise TranslationError(f"no {lang}->en package installed", reason="missing_model")
-        return self._translate_unique(self._load(info), sentences)
+        return self._translate_unique(self._load(info), sentences, set())
 
-    def _translate_unique(self, loaded: _Loaded, sentences: Sequence[str]) -> list[str]:
-        """Translate each distinct sentence once: from the cache when it can, else the model."""
+    def _translate_unique(
+        self, loaded: _Loaded, sentences: Sequence[str], cut: set[str]
+    ) -> list[str]:
+        """Translate each distinct sentence once: from the cache when it can, else the model.
+        Sentences whose output reached the decoding cap are added to ``cut``."""
         self.stats.sentences_requested += len(sentences)
         unique = list(dict.fromkeys(sentences))
         done: dict[str, str] = {}
@@ -168,7 +227,7 @@ class Engine:
             self.stats.cache_hits += len(done)
         misses = [s for s in unique if s not in done]
         if misses:
-            fresh = self._translate_with(loaded, misses)
+            fresh = self._translate_protected(loaded, misses, cut)
             self.stats.sentences_translated += len(misses)
             new = dict(zip(misses, fresh, strict=True))
             if self.cache is not None and scope is not None:
@@ -176,7 +235,43 @@ class Engine:
             done.update(new)
         return [done[s] for s in sentences]
 
-    def _translate_with(self, loaded: _Loaded, sentences: Sequence[str]) -> list[str]:
+    def _translate_protected(
+        self, loaded: _Loaded, sentences: list[str], cut: set[str]
+    ) -> list[str]:
+        """Translate, then translate again with masks the sentences that lost a protected
+        span (_protect.py); each sentence keeps the candidate that lost fewest, the plain
+        one on a tie. Depends on each sentence alone, so batching changes nothing."""
+        plain = self._translate_with(loaded, sentences, cut)
+        lang = loaded.info.from_code
+        if not self._protects(lang):
+            return plain
+        terms = self.glossary.get(lang)
+        spans = {i: f for i, s in enumerate(sentences) if (f := self._spans(s, lang, terms))}
+        best = list(plain)
+        lost = {i: _protect.missing(spans[i], plain[i]) for i in spans}
+        todo = [i for i in spans if lost[i]]
+        self.stats.sentences_masked += len(todo)
+        for style in (0, 1):
+            if not todo:
+                break
+            masked = {i: _protect.mask(sentences[i], lost[i], style) for i in todo}
+            texts = [masked[i].text for i in todo]
+            outputs = self._translate_with(loaded, texts, set(), _MASKED_PAD_MULTIPLE)
+            for i, output in zip(todo, outputs, strict=True):
+                restored = _protect.unmask(output, masked[i])
+                if restored is not None:
+                    still = _protect.missing(spans[i], restored)
+                    if len(still) < len(lost[i]):
+                        best[i], lost[i] = restored, still
+            todo = [i for i in todo if lost[i]]
+        for i in spans:
+            if lost[i]:
+                best[i] = _protect.repair(best[i], spans[i])
+        return best
+
+    def _translate_with(
+        self, loaded: _Loaded, sentences: Sequence[str], cut: set[str], pad: int = _PAD_MULTIPLE
+    ) -> list[str]:
         if not sentences:
             return []
         chunks: list[list[str]] = []
@@ -186,9 +281,11 @@ class Engine:
             for chunk in cut_tokens(tokens, self.max_sentence_tokens):
                 chunks.append(chunk)
                 owner.append(index)
-        hypotheses = self._run_padded(loaded, chunks)
+        hypotheses = self._run_padded(loaded, chunks, pad)
         pieces: list[list[str]] = [[] for _ in sentences]
         for index, hypothesis in zip(owner, hypotheses, strict=True):
+            if len(hypothesis) >= MAX_DECODING_LENGTH:
+                cut.add(sentences[index])
             text = loaded.tokenizer.decode(hypothesis)
             text = text.replace(_SPACE_MARK, " ").strip()
             if loaded.target_prefix and text.startswith(loaded.target_prefix):
@@ -196,11 +293,13 @@ class Engine:
             pieces[index].append(text)
         return [" ".join(p for p in parts if p) for parts in pieces]
 
-    def _run_padded(self, loaded: _Loaded, chunks: list[list[str]]) -> list[list[str]]:
+    def _run_padded(
+        self, loaded: _Loaded, chunks: list[list[str]], pad: int = _PAD_MULTIPLE
+    ) -> list[list[str]]:
         """Translate token lists in length groups padded to a fixed size (batch invariance)."""
         groups: dict[int, list[int]] = {}
         for index, chunk in enumerate(chunks):
-            padded = -(-len(chunk) // _PAD_MULTIPLE) * _PAD_MULTIPLE
+            padded = -(-len(chunk) // pad) * pad
             groups.setdefault(padded, []).append(index)
         out: list[list[str]] = [[] for _ in chunks]
         for padded, members in sorted(groups.items()):
@@ -226,13 +325,14 @@ class Engine:
                 batch_type="examples",
                 replace_unknowns=True,
                 length_penalty=0.2,
+                max_decoding_length=MAX_DECODING_LENGTH,
             )
         except (RuntimeError, ValueError) as exc:
             raise TranslationError(f"CTranslate2 failed: {exc}") from exc
         return [list(result.hypotheses[0]) for result in results]
 
     def translate_document(
-        self, lang: str, title: str | None, paragraphs: Sequence[str]
+        self, lang: str, title: str | None, paragraphs: Sequence[str], scope: str = "full"
     ) -> TranslationResult:
         """Translate a title and paragraphs together; a missing package is a status, not a crash.
 
@@ -241,31 +341,36 @@ class Engine:
         info = self._resolve(lang)
         if isinstance(info, TranslationResult):
             return TranslationResult(info.status, title, list(paragraphs)) if lang == "en" else info
-        return self._translate_docs(info, [(title, paragraphs)])[0]
+        return self._translate_docs(info, [(title, paragraphs)], [scope])[0]
 
     def translate_documents(
-        self, lang: str, docs: Sequence[DocumentText]
+        self, lang: str, docs: Sequence[DocumentText], scopes: Sequence[str] | None = None
     ) -> list[TranslationResult]:
         """Translate many documents of one language in one batched pass, one result each.
 
         Each result is identical to what :meth:`translate_document` gives for that document
         alone. If the batch fails, documents are retried one by one so that one bad document
-        becomes one ``failed`` result instead of failing its neighbours.
+        becomes one ``failed`` result instead of failing its neighbours. ``scopes`` gives each
+        document's scope (full, lead, title); all full when None.
         """
         if not docs:
             return []
+        scopes = list(scopes) if scopes is not None else ["full"] * len(docs)
         info = self._resolve(lang)
         if isinstance(info, TranslationResult):
             if lang == "en":
                 return [TranslationResult(info.status, t, list(p)) for t, p in docs]
             return [info for _ in docs]
         try:
-            return self._translate_docs(info, docs)
+            return self._translate_docs(info, docs, scopes)
         except TranslationError as exc:
             if len(docs) == 1:
                 return [TranslationResult("failed", None, None, detail=exc.message)]
             log.warning("batch of %d documents failed (%s); retrying one by one", len(docs), exc)
-            return [self.translate_documents(lang, [doc])[0] for doc in docs]
+            return [
+                self.translate_documents(lang, [doc], [scope])[0]
+                for doc, scope in zip(docs, scopes, strict=True)
+            ]
 
     def _resolve(self, lang: str) -> PackageInfo | TranslationResult:
         """The package for ``lang``, or the result that needs none (English, no package)."""
@@ -282,55 +387,98 @@ class Engine:
         return info
 
     def _translate_docs(
-        self, info: PackageInfo, docs: Sequence[DocumentText]
+        self, info: PackageInfo, docs: Sequence[DocumentText], scopes: Sequence[str]
     ) -> list[TranslationResult]:
         started = time.perf_counter()
         lang = info.from_code
-        # units[d][0] is document d's title, units[d][1:] its paragraphs, each as sentences.
-        units = [
-            [split_sentences(title, lang) if title else []]
-            + [split_sentences(p, lang) for p in paragraphs]
-            for title, paragraphs in docs
+        packages: dict[str, PackageInfo] = {lang: info}
+
+        def has_package(other: str) -> bool:
+            found = packages.get(other) or self.package_for(other)
+            if found is not None:
+                packages[other] = found
+            return found is not None
+
+        plans = [
+            _route.plan(
+                lang,
+                title,
+                paragraphs,
+                scope=scope,
+                lead=self.lead_paragraphs,
+                seed=self.langdetect_seed,
+                has_package=has_package,
+            )  # fmt: skip
+            for (title, paragraphs), scope in zip(docs, scopes, strict=True)
         ]
-        flat = [s for doc in units for unit in doc for s in unit]
-        translated = iter(self._translate_unique(self._load(info), flat))
+        # Every sentence of every document, per source language, to the model at once.
+        wanted: dict[str, list[str]] = {}
+        sentences: dict[tuple[int, int], list[str]] = {}
+        for d, parts in enumerate(plans):
+            for p, part in enumerate(parts):
+                if part.action == _route.TRANSLATE:
+                    split = split_sentences(part.text, part.language)
+                    sentences[d, p] = split
+                    wanted.setdefault(part.language, []).extend(split)
+        out: dict[str, dict[str, str]] = {}
+        cut: set[str] = set()
+        for language, flat in wanted.items():
+            loaded = self._load(packages[language])
+            out[language] = dict(zip(flat, self._translate_unique(loaded, flat, cut), strict=True))
         elapsed = time.perf_counter() - started
-        total_chars = max(1, sum(len(s) for s in flat))
+        total_chars = max(1, sum(len(s) for flat in wanted.values() for s in flat))
         results: list[TranslationResult] = []
-        for (title, _), doc_units in zip(docs, units, strict=True):
-            out = [" ".join(next(translated) for _ in unit) for unit in doc_units]
-            sentences = sum(len(unit) for unit in doc_units)
-            chars = sum(len(s) for unit in doc_units for s in unit)
+        for d, ((title, paragraphs), scope, parts) in enumerate(
+            zip(docs, scopes, plans, strict=True)
+        ):
+            quality = Quality()
+            texts: dict[int | None, str] = {}
+            chars = count = 0
+            for p, part in enumerate(parts):
+                if part.action != _route.TRANSLATE:
+                    texts[part.index] = part.text
+                    if part.action == _route.UNSUPPORTED:
+                        quality.kept_untranslated(part.text)
+                    else:
+                        quality.add(part.text, (), 0, 0)
+                    continue
+                translated = []
+                terms = self.glossary.get(part.language)
+                for sentence in sentences[d, p]:
+                    english = out[part.language][sentence]
+                    translated.append(english)
+                    spans = self._spans(sentence, part.language, terms)
+                    kept = len(spans) - len(_protect.missing(spans, english))
+                    flags = sentence_flags(sentence, english, part.language,
+                                           hit_limit=sentence in cut)  # fmt: skip
+                    quality.add(sentence, flags, len(spans), kept)
+                    chars += len(sentence)
+                    count += 1
+                texts[part.index] = " ".join(translated)
+            covered = _route.in_scope(len(paragraphs), scope, self.lead_paragraphs)
+            routing = tuple(r for part in parts if (r := part.record(lang)) is not None)
             results.append(
                 TranslationResult(
                     status="translated",
-                    title_en=out[0] if title else None,
-                    paragraphs_en=out[1:],
+                    title_en=texts.get(None) if title else None,
+                    paragraphs_en=[texts[i] for i in range(covered)],
                     engine=ENGINE_NAME,
                     model=f"{info.package_id}@{info.version}",
                     # The batch's time, shared out by each document's share of the text.
                     seconds=elapsed * chars / total_chars,
-                    sentences=sentences,
+                    sentences=count,
+                    scope=scope,
+                    paragraphs_translated=covered,
+                    routing=routing,
+                    quality=quality.as_dict(),
                 )
             )
         return results
 
-
-def cut_tokens(tokens: list[str], limit: int) -> list[list[str]]:
-    """Cut a token list into chunks of at most ``limit`` tokens for a model with a length cap.
-
-    A cut goes after clause punctuation when there is some in the second half of the window,
-    so that each chunk is a clause the model can translate on its own; else it is hard.
-    """
-    limit = max(1, limit)
-    chunks: list[list[str]] = []
-    while len(tokens) > limit:
-        cut = limit
-        for pos in range(limit, limit // 2, -1):
-            if tokens[pos - 1].endswith(_CUT_AFTER):
-                cut = pos
-                break
-        chunks.append(tokens[:cut])
-        tokens = tokens[cut:]
-    chunks.append(tokens)
-    return chunks
+    def _spans(self, sentence: str, lang: str, terms: Any) -> list[_protect.Span]:
+        if not self._protects(lang):
+            return []
+        found = _protect.find_spans(sentence, terms)
+        if lang in PROTECTED_LANGUAGES and self.protect:
+            return found
+        return [s for s in found if s.kind == "glossary"]

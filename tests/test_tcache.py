@@ -136,3 +136,25 @@ def test_an_unreachable_redis_degrades_to_translating(
     assert engine.stats.sentences_translated == 4
     # One failed read opens the breaker, so the write is skipped instead of timing out too.
     assert cache.errors == 1
+
+
+def test_a_syndicated_copy_translates_only_its_own_lines(
+    packages_dir: Path, redis_client: redis.Redis, settings: Settings
+) -> None:
+    engine = Engine(packages_dir, cache=_cache(redis_client, settings))
+    engine.translate_document("zh", TITLE, PARAGRAPHS)
+    before = engine.stats.sentences_translated
+    # The same wire story on another site: its own title decoration and source line.
+    copy = engine.translate_document("zh", f"{TITLE}_新浪新闻", ["来源：新华社", *PARAGRAPHS])
+    assert engine.stats.sentences_translated - before == 2
+    assert copy.paragraphs_en is not None and len(copy.paragraphs_en) == 3
+
+
+def test_protection_and_the_glossary_are_part_of_the_cache_key(packages_dir: Path) -> None:
+    info = Engine(packages_dir).package_for("zh")
+    assert info is not None
+    variants = {
+        Engine(packages_dir, **options).cache_scope(info).variant
+        for options in ({}, {"protect": False}, {"glossary": {"zh": {"中美": "China–US"}}})
+    }
+    assert len(variants) == 3
