@@ -12,7 +12,10 @@ export NEWSINGEST_MODELS_DIR ?= $(if $(wildcard $(SHARED)/models),$(SHARED)/mode
 install:
 	@scripts/bootstrap
 
+# `models check` says which required packages are missing and how to get them
+# (`newsingest models download zh ko`); the service runs without them (missing_model).
 run: install
+	@$(VENV)/bin/newsingest models check || true
 	$(VENV)/bin/newsingest run
 
 test: install

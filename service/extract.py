@@ -10,7 +10,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from . import _trafilatura
+from . import _access, _boilerplate, _trafilatura
 from ._cost import (
     PARSE_MAX_DEPTH,
     PARSE_MAX_ELEMENTS,
@@ -20,9 +20,12 @@ from ._cost import (
     check_text,
     check_tree,
 )
+from ._fragment import as_document
+from ._lists import restore_lists
 from ._trafilatura import PARSER_ERRORS, Engine, body_paragraphs
 from .cleanup import FURNITURE_RULES, boilerplate_rule, clean_plain_text
 from .errors import ExtractionError
+from .metadata import read_page
 from .records import Extracted
 from .scripts import HAN, HANGUL, text_weight
 
@@ -347,19 +350,25 @@ def extract_html(
     engine = engine or _trafilatura.engine()
     check_markup(html, max_elements)
     try:
-        tree = engine.load_html(html)
-        if tree is None:
+        tree = engine.load_html(as_document(html))
+        if tree is None:  # pragma: no cover - as_document gives lxml a document to parse
             raise ExtractionError("the page holds no HTML document", reason="no_content")
         check_tree(tree, max_depth)
+        input_chars = _access.visible_chars(tree)
+        declared = _access.access_from_markup(tree)
         _unwrap_layout_tables(tree)
-        meta, paragraphs = engine.extract(tree, url, fast=_FAST)
+        kinds = _boilerplate.prune(tree)
+        meta, found = engine.extract(tree, url, fast=_FAST)
         limits = (max_elements, max_depth)
-        paragraphs = _embedded_fallback(engine, tree, url, paragraphs, meta.title, limits)
-        paragraphs = trim_furniture(paragraphs)
+        found = _embedded_fallback(engine, tree, url, found, meta.title, limits)
+        paragraphs, seen = _boilerplate.drop_prompts(found)
+        kinds |= seen
+        paragraphs = restore_lists(tree, trim_furniture(paragraphs))
     except PARSER_ERRORS as exc:
         raise ExtractionError(f"trafilatura could not parse the page: {exc}") from exc
     if not paragraphs:
         raise ExtractionError("no article text found in the page", reason="no_content")
+    signals = _access.page_signals(declared, kinds, found, paragraphs, input_chars)
     title = meta.title or _title_from_html(html)
     canonical = _canonical_from_html(html)
     if not canonical and meta.url and meta.url.startswith(("http://", "https://")):
@@ -367,14 +376,22 @@ def extract_html(
     site_name = meta.sitename or None
     if title:
         title = strip_section_suffixes(strip_site_suffix(title, site_name))
+    # Title, bylines and dates: service.metadata, with trafilatura's as the last resort.
+    page = read_page(
+        tree, url, paragraphs, title=title, author=meta.author, date=meta.date, site_name=site_name
+    )
     return Extracted(
-        title=title or None,
-        paragraphs=paragraphs,
-        authors=_split_authors(meta.author),
-        date=meta.date or None,
+        title=page.title or None,
+        paragraphs=page.paragraphs,
+        authors=page.authors,
+        date=page.date,
+        meta=page.meta,
         site_name=site_name,
         canonical_url=canonical or url,
         description=meta.description or None,
+        access=signals.access,
+        truncated=signals.truncated,
+        kept_share=signals.kept_share,
     )
 
 
@@ -408,4 +425,12 @@ def extract_text(
     cleaned = clean_plain_text(text)
     if not cleaned.paragraphs:
         raise ExtractionError("the text holds no article paragraphs", reason="no_content")
-    return Extracted(title=cleaned.title, paragraphs=list(cleaned.paragraphs))
+    paragraphs = list(cleaned.paragraphs)
+    signals = _access.text_signals(text, paragraphs)
+    return Extracted(
+        title=cleaned.title,
+        paragraphs=paragraphs,
+        access=signals.access,
+        truncated=signals.truncated,
+        kept_share=signals.kept_share,
+    )

@@ -157,3 +157,40 @@ class RedisCollector:
         yield dead
         yield GaugeMetricFamily("newsingest_backpressure", "1 when a group risks losing entries",
                                 value=1.0 if stream["backpressure"] else 0.0)  # fmt: skip
+        yield from _source_families(snap.get("sources") or [])
+
+
+# Per-source counters of `newsingest sources show` (service/sources/_registry.py).
+_SOURCE_COUNTERS = {
+    "polls": "Polls of the source",
+    "failures": "Failed polls of the source",
+    "new": "New or updated items handed on",
+    "skipped": "Items held back by the source's rules",
+    "documents": "Documents published from the source's items",
+    "docs_no_title": "Documents from the source without a title",
+    "docs_no_date": "Documents from the source without a date",
+    "docs_empty_text": "Documents from the source with empty text",
+    "expired": "Polls that expired in the queue",
+    "dead_letters": "Failure episodes (one dead letter each)",
+}
+
+
+def _source_families(sources: list[dict[str, Any]]) -> Iterator[Any]:
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    for key, help_text in _SOURCE_COUNTERS.items():
+        family = CounterMetricFamily(f"newsingest_source_{key}", help_text, labels=["source"])
+        for source in sources:
+            family.add_metric([source["name"]], source.get(key) or 0)
+        yield family
+    gauges = {
+        "consecutive_failures": ("Failed polls in a row", "consecutive_failures"),
+        "paused": ("1 when the source is paused", "paused"),
+        "poll_seconds_mean": ("Mean seconds per poll", "poll_seconds_mean"),
+        "last_success_timestamp": ("Unix time of the last good poll", "last_success_epoch"),
+    }
+    for name, (help_text, key) in gauges.items():
+        gauge = GaugeMetricFamily(f"newsingest_source_{name}", help_text, labels=["source"])
+        for source in sources:
+            gauge.add_metric([source["name"]], float(source.get(key) or 0.0))
+        yield gauge

@@ -19,18 +19,19 @@ from typing import Protocol
 
 import httpx
 
+from .archive import read_record
 from .decode import decode
 from .errors import IngestError
 from .extract import extract_html, extract_text
 from .fetch import FetchPolicy, fetch_url, read_file
 from .language import detect_document
 from .logs import current_stage
+from .metadata import document_fields, settle_extracted, zone_table
 from .normalise import (
     canonical_url,
     content_hash,
     document_id,
     join_paragraphs,
-    normalise_date,
     normalise_paragraphs,
     normalise_text,
 )
@@ -47,7 +48,8 @@ log = logging.getLogger("newsingest.pipeline")
 INGEST_QUEUE = "ingest"
 TRANSLATE_QUEUE = "translate"
 
-Translator = Callable[[str, str | None, Sequence[str]], TranslationResult]
+# (language, title, paragraphs, scope) -> result; scope is full, lead or title.
+Translator = Callable[[str, str | None, Sequence[str], str], TranslationResult]
 
 
 class StageObserver(Protocol):
@@ -68,16 +70,7 @@ class Next:
 
 
 def make_engine(settings: Settings, cache: TranslationCache | None = None) -> Engine:
-    return Engine(
-        packages_dir=settings.packages_dir,
-        device=settings.translate_device,
-        compute_type=settings.translate_compute_type,
-        beam_size=settings.translate_beam_size,
-        intra_threads=settings.translate_intra_threads,
-        max_batch_tokens=settings.translate_max_batch_tokens,
-        max_sentence_tokens=settings.translate_max_sentence_tokens,
-        cache=cache,
-    )
+    return Engine.from_settings(settings, cache)
 
 
 class Pipeline:
@@ -131,6 +124,10 @@ class Pipeline:
         if source.kind == "file":
             return read_file(source, self.settings.file_max_bytes, roots=self._file_roots)
         policy = FetchPolicy.from_settings(self.settings)
+        if source.kind == "warc":
+            # Already fetched, by whoever wrote the archive: the record is read back by its
+            # offset and ingested from its bytes, like a page just downloaded.
+            return read_record(source, policy, self._file_roots)
         return fetch_url(source, policy, self._http, politeness=self._politeness)
 
     def ingest(self, source: Source) -> Article:
@@ -140,6 +137,8 @@ class Pipeline:
         return self.ingest_fetched(fetched)
 
     def ingest_fetched(self, fetched: Fetched) -> Article:
+        """Decode, extract, normalise and detect a body that is already here (a fetched
+        page, a file, a WARC record): the rest of :meth:`ingest`."""
         is_html = fetched.media_type == "html"
         with self._stage("decode"):
             decoded = decode(fetched.body, fetched.charset, is_html=is_html)
@@ -172,6 +171,10 @@ class Pipeline:
                 raw.canonical_url or (None if is_html else fetched.final_url)
             ),
             description=normalise_text(raw.description) if raw.description else None,
+            access=raw.access,
+            truncated=raw.truncated,
+            kept_share=raw.kept_share,
+            meta=raw.meta,
         )
         with self._stage("detect"):
             detection = detect_document(
@@ -179,6 +182,15 @@ class Pipeline:
                 seed=self.settings.langdetect_seed,
                 hint=fetched.source.language_hint,
             )
+        extracted = settle_extracted(
+            extracted,
+            fetched.source,
+            url=fetched.final_url,
+            language=detection.language,
+            zones=zone_table(self.settings.publisher_zones),
+            headers=fetched.headers,
+            fetched_at=fetched.fetched_at,
+        )
         return Article(
             source=fetched.source,
             url=fetched.final_url,
@@ -220,7 +232,9 @@ class Pipeline:
         translator = self._translator or self.engine.translate_document
         try:
             with self._stage("translate"):
-                return translator(article.language, ex.title, ex.paragraphs)
+                # The source's scope (sources.toml / `sources add --translate-scope`) first.
+                scope = article.source.translate_scope or self.settings.translate_scope
+                return translator(article.language, ex.title, ex.paragraphs, scope)
         except IngestError as exc:
             return TranslationResult("failed", None, None, detail=f"{exc.reason}: {exc.message}")
         except Exception as exc:  # noqa: BLE001 - publish untranslated rather than lose it
@@ -252,15 +266,20 @@ class Pipeline:
             text_en=text_en,
             translation=translation.as_dict(),
             authors=list(ex.authors),
-            published_at=normalise_date(ex.date),
+            **document_fields(ex),
             site_name=ex.site_name,
             canonical_url=ex.canonical_url,
             description=ex.description,
             encoding=dict(article.encoding),
             content_hash=hash_,
             ingested_at=utc_now(),
+            access=ex.access,
+            truncated=ex.truncated,
+            kept_share=ex.kept_share,
         )
-        doc.fingerprint = fingerprint(text_en if text_en is not None else text)
+        # A lead- or title-scope translation covers part of the text: fingerprint the whole.
+        whole = translation.paragraphs_translated in (None, len(ex.paragraphs))
+        doc.fingerprint = fingerprint(text_en if text_en is not None and whole else text)
         doc.validate()
         return doc
 

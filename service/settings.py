@@ -48,6 +48,10 @@ class Settings:
     translate_intra_threads: int
     translate_max_batch_tokens: int
     translate_max_sentence_tokens: int
+    translate_protect_spans: bool
+    translate_scope: str
+    translate_lead_paragraphs: int
+    glossary_file: str
     stream_maxlen: int
     visibility_timeout: int
     task_soft_time_limit: int
@@ -80,6 +84,10 @@ class Settings:
     sources_file: str
     seen_ttl: int
     sitemap_max_children: int
+    feed_max_bytes: int
+    source_tick: float
+    source_backoff_max: int
+    source_pause_after: int
     allow_insecure_redis: bool
     worker_max_memory_per_child: int
     parse_max_elements: int
@@ -91,6 +99,10 @@ class Settings:
     task_max_deliveries: int
     file_roots: str
     stdin_max_line_chars: int
+    publisher_zones: str
+    backfill_range_records: int
+    backfill_lang_scan_bytes: int
+    backfill_with_ingest: bool
 
     # Key names live here so that every module agrees on them.
     @property
@@ -116,6 +128,13 @@ class Settings:
     def file_root_paths(self) -> tuple[Path, ...]:
         """The directories that files from the queue may be read from (none when empty)."""
         return tuple(Path(p) for p in self.file_roots.split(":") if p)
+
+    @property
+    def glossary_path(self) -> Path:
+        """The glossary file: ``glossary_file``, or ``<config_dir>/glossary.toml``."""
+        if self.glossary_file:
+            return Path(self.glossary_file).expanduser()
+        return self.config_dir / "glossary.toml"
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -211,6 +230,16 @@ def _allow_list(value: str) -> str | None:
     return None
 
 
+def _zones(value: str) -> str | None:
+    from .metadata import parse_zone_table  # the grammar the metadata rules read
+
+    try:
+        parse_zone_table(value)
+    except ValueError as exc:
+        return f"must list KEY=ZONE pairs by spaces (zh=Asia/Shanghai .kr=Asia/Seoul): {exc}"
+    return None
+
+
 def _languages(value: str) -> str | None:
     if all(re.fullmatch(r"[a-z]{2,3}", x) for x in value.split()):
         return None
@@ -249,6 +278,10 @@ RULES: dict[str, Rule] = {
     "translate_intra_threads": Rule(ge=0, le=1024),
     "translate_max_batch_tokens": POSITIVE,
     "translate_max_sentence_tokens": POSITIVE,
+    "translate_protect_spans": Rule(),
+    "translate_scope": Rule(choices=("full", "lead", "title")),
+    "translate_lead_paragraphs": Rule(ge=0, le=10_000),
+    "glossary_file": Rule(),
     "stream_maxlen": NON_NEGATIVE,
     "visibility_timeout": POSITIVE,
     "task_soft_time_limit": POSITIVE,
@@ -282,6 +315,10 @@ RULES: dict[str, Rule] = {
     "sources_file": Rule(),
     "seen_ttl": POSITIVE,
     "sitemap_max_children": NON_NEGATIVE,
+    "feed_max_bytes": POSITIVE,
+    "source_tick": Rule(ge=0.1, le=3600),
+    "source_backoff_max": POSITIVE,
+    "source_pause_after": NON_NEGATIVE,
     "allow_insecure_redis": Rule(),
     "worker_max_memory_per_child": NON_NEGATIVE,
     "parse_max_elements": POSITIVE,
@@ -293,6 +330,10 @@ RULES: dict[str, Rule] = {
     "task_max_deliveries": POSITIVE,
     "file_roots": Rule(),
     "stdin_max_line_chars": POSITIVE,
+    "publisher_zones": Rule(check=_zones),
+    "backfill_range_records": Rule(ge=1, le=10_000),
+    "backfill_lang_scan_bytes": Rule(ge=256, le=1_048_576),
+    "backfill_with_ingest": Rule(),
 }
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}

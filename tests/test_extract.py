@@ -149,3 +149,20 @@ def test_json_ld_that_is_not_json_is_logged_at_debug_with_the_url(
         and "https://example.org/bridge" in r.getMessage()
         for r in caplog.records
     )
+
+
+def test_a_file_holding_an_html_fragment_is_ingested_as_a_page(tmp_path: Path) -> None:
+    # Once refused as "the page holds no HTML document": one element, no <html>.
+    story = "The council approved the budget on Monday after a long debate. " * 4
+    fragment = tmp_path / "item.html"
+    fragment.write_text(f"<story-body><div><p>{story}</p><p>{story}</p></div></story-body>")
+    settings = {"NEWSINGEST_DATA_DIR": str(tmp_path), "NEWSINGEST_FILE_ROOTS": str(tmp_path)}
+    article = Pipeline(load_settings(settings)).ingest(Source("file", str(fragment)))
+    assert article.extracted.paragraphs[0] == story.strip()
+    assert article.extracted.kept_share == 1.0
+
+
+def test_a_page_its_scripts_render_keeps_all_it_shows() -> None:
+    # Its body shows no text: the article comes from the embedded state (kept_share 1).
+    ex = extracted(NEXTJS_PAGE)
+    assert (ex.access, ex.truncated, ex.kept_share) == ("unknown", False, 1.0)

@@ -87,6 +87,21 @@ def test_chinese_document_is_translated_and_schema_valid(pipeline: Pipeline) -> 
     assert "Xi Jinping" in data["text_en"]
 
 
+def test_a_source_scope_overrides_the_setting_and_travels_in_the_document(
+    pipeline: Pipeline,
+) -> None:
+    source = Source("file", str(EXTRACTION / GB2312_SMALL_PAGE), translate_scope="title")
+    data = pipeline.process(source).as_dict()
+    validate(data)
+    assert pipeline.settings.translate_scope == "full"
+    assert data["source"]["translate_scope"] == "title"
+    assert data["translation"]["scope"] == "title"
+    assert data["translation"]["paragraphs_translated"] == 0
+    assert data["title_en"]
+    # Through the queue's JSON and back, as a feed item's input travels.
+    assert Source.from_dict(source.as_dict()) == source
+
+
 def test_korean_document_without_a_package_is_published_untranslated(pipeline: Pipeline) -> None:
     doc = pipeline.process(file_source(EXTRACTION / KOREAN_PAGE))
     validate(doc.as_dict())

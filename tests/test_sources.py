@@ -382,3 +382,13 @@ def test_configured_sources_tolerate_a_missing_default_file(
     with pytest.raises(SourceError) as info:
         configured_sources(settings.replace(sources_file=str(tmp_path / "nope.toml")))
     assert info.value.reason == "bad_sources_file"
+
+
+def test_a_source_may_set_its_own_translate_scope() -> None:
+    entry = {"name": "s", "url": "https://s.example/rss", "kind": "rss", "interval": 60}
+    scoped = SourceConfig.from_dict({**entry, "translate_scope": "lead"})
+    assert scoped.translate_scope == "lead"
+    assert SourceConfig.from_dict(scoped.as_dict()) == scoped
+    assert SourceConfig.from_dict(entry).translate_scope is None
+    with pytest.raises(SourceError, match="translate_scope"):
+        SourceConfig.from_dict({**entry, "translate_scope": "most"})

@@ -15,7 +15,7 @@ from typing import Any
 
 from celery import Celery
 from celery._state import get_current_app
-from celery.signals import setup_logging, worker_init, worker_process_init
+from celery.signals import celeryd_after_setup, setup_logging, worker_init, worker_process_init
 from kombu.entity import Queue
 
 from service.errors import ModelError
@@ -24,8 +24,16 @@ from service.models import install_from
 from service.settings import Settings
 from service.sources import configured_sources
 
-from . import middleware, outbox, tasks
-from .outbox import HEARTBEAT_TASK, INGEST_QUEUE, POLL_TASK, TRANSLATE_QUEUE, Producer
+from . import middleware, outbox, schedule, tasks
+from .outbox import (
+    BACKFILL_QUEUE,
+    HEARTBEAT_TASK,
+    INGEST_QUEUE,
+    POLL_QUEUE,
+    POLL_TASK,
+    TRANSLATE_QUEUE,
+    Producer,
+)
 from .runtime import Services, address_space_mib, limit_address_space
 
 log = logging.getLogger("newsingest.workers")
@@ -37,23 +45,11 @@ class NewsApp(Celery):  # type: ignore[misc]
     settings: Settings
     services: Services
     policy: middleware.RetryPolicy
+    seed_sources: list[Any]  # beat only: sources.toml, which seeds the registry
 
     @property
     def producer(self) -> Producer:
         return Producer(self, self.services.client, self.settings)
-
-
-def poll_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
-    """One beat entry per configured source; a poll older than its interval is dropped."""
-    return {
-        f"poll:{source.name}": {
-            "task": POLL_TASK,
-            "schedule": source.interval,
-            "args": [source.name],
-            "options": {"queue": INGEST_QUEUE, "expires": source.interval},
-        }
-        for source in configured_sources(settings)
-    }
 
 
 def restore_sweep_seconds(settings: Settings) -> int:
@@ -62,10 +58,12 @@ def restore_sweep_seconds(settings: Settings) -> int:
 
 
 def make_app(settings: Settings, *, schedule_sources: bool = False) -> NewsApp:
-    """The app for ``settings``. Only beat asks for ``schedule_sources`` (it reads the
-    sources file); a worker, `submit` or `health` never do."""
+    """The app for ``settings``. Only beat asks for ``schedule_sources``: it reads the
+    sources file, which seeds the source registry, and schedules polls from the registry
+    (workers/schedule.py); a worker, `submit` or `health` never read the file."""
     app = NewsApp("newsingest", set_as_current=False)
     app.settings = settings
+    app.seed_sources = list(configured_sources(settings)) if schedule_sources else []
     app.services = Services(settings)
     app.policy = middleware.RetryPolicy(app.services)
     app.conf.update(
@@ -104,17 +102,22 @@ def make_app(settings: Settings, *, schedule_sources: bool = False) -> NewsApp:
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
         task_default_queue=INGEST_QUEUE,
-        task_queues=(Queue(INGEST_QUEUE), Queue(TRANSLATE_QUEUE)),
+        task_queues=(
+            Queue(INGEST_QUEUE),
+            Queue(TRANSLATE_QUEUE),
+            Queue(BACKFILL_QUEUE),
+            Queue(POLL_QUEUE),
+        ),
         task_routes={
             outbox.INGEST_TASK: {"queue": INGEST_QUEUE},
             HEARTBEAT_TASK: {"queue": INGEST_QUEUE},
-            POLL_TASK: {"queue": INGEST_QUEUE},
+            POLL_TASK: {"queue": POLL_QUEUE},
             outbox.TRANSLATE_TASK: {"queue": TRANSLATE_QUEUE},
+            outbox.BACKFILL_SCAN_TASK: {"queue": BACKFILL_QUEUE},
+            outbox.BACKFILL_RANGE_TASK: {"queue": BACKFILL_QUEUE},
         },
-        beat_schedule={
-            "heartbeat": {"task": HEARTBEAT_TASK, "schedule": 30.0},
-            **(poll_schedule(settings) if schedule_sources else {}),
-        },
+        beat_schedule={"heartbeat": {"task": HEARTBEAT_TASK, "schedule": 30.0}},
+        beat_scheduler="workers.schedule:RegistryScheduler",
         worker_send_task_events=False,
         enable_utc=True,
     )
@@ -130,6 +133,7 @@ def make_app(settings: Settings, *, schedule_sources: bool = False) -> NewsApp:
         ],
     )
     _connect_process_hooks(app, settings)
+    schedule.count_expired_polls(app)
     return app
 
 
@@ -171,6 +175,28 @@ def _connect_process_hooks(app: Celery, settings: Settings) -> None:
             return
         limit_pool_process(app, settings)
 
+    def serve_backfill(sender: Any = None, instance: Any = None, **_: object) -> None:
+        """An ingest worker serves the backfill queue too (``backfill_with_ingest``): its
+        tasks wait in priority 9, after any live task, and hand their slot back between
+        records when live work comes (workers/tasks.py)."""
+        if getattr(instance, "app", None) is not app or not settings.backfill_with_ingest:
+            return
+        queues = instance.app.amqp.queues
+        consumed = queues.consume_from or {}
+        if INGEST_QUEUE in consumed and BACKFILL_QUEUE not in consumed:
+            queues.select_add(BACKFILL_QUEUE)
+            log.info("this ingest worker serves the backfill queue too, after live work")
+
+    def serve_polls(sender: Any = None, instance: Any = None, **_: object) -> None:
+        """An ingest worker serves the poll queue too, taking from the two in turn."""
+        if getattr(instance, "app", None) is not app:
+            return
+        queues = instance.app.amqp.queues
+        if INGEST_QUEUE in (queues.consume_from or {}) and POLL_QUEUE not in queues.consume_from:
+            queues.select_add(POLL_QUEUE)
+
+    celeryd_after_setup.connect(serve_backfill, weak=False)
+    celeryd_after_setup.connect(serve_polls, weak=False)
     setup_logging.connect(logging_hook, weak=False)
     worker_init.connect(install_models, weak=False)
     worker_init.connect(upgrade_store, weak=False)

@@ -31,14 +31,27 @@ log = logging.getLogger("newsingest.workers")
 
 INGEST_QUEUE = "ingest"
 TRANSLATE_QUEUE = "translate"
-QUEUES = (INGEST_QUEUE, TRANSLATE_QUEUE)
+BACKFILL_QUEUE = "backfill"
+# Feed and sitemap polls: a queue of their own, served by every ingest worker (workers/app.py)
+# alternately with ingest, so a poll never waits behind a backlog of articles.
+POLL_QUEUE = "poll"
+# Live work: what `health` requires a consumer for.
+LIVE_QUEUES = (INGEST_QUEUE, TRANSLATE_QUEUE, POLL_QUEUE)
+QUEUES = (*LIVE_QUEUES, BACKFILL_QUEUE)
 INGEST_TASK = "newsingest.ingest"
 TRANSLATE_TASK = "newsingest.translate"
 POLL_TASK = "newsingest.poll_source"
 HEARTBEAT_TASK = "newsingest.heartbeat"
+BACKFILL_SCAN_TASK = "newsingest.backfill_scan"
+BACKFILL_RANGE_TASK = "newsingest.backfill_range"
 # The task that does each queue's work, and so the task a step's next queue names.
 TASK_OF_QUEUE = {INGEST_QUEUE: INGEST_TASK, TRANSLATE_QUEUE: TRANSLATE_TASK}
-OUTBOX_TASKS = frozenset(TASK_OF_QUEUE.values())
+OUTBOX_TASKS = frozenset({*TASK_OF_QUEUE.values(), BACKFILL_SCAN_TASK, BACKFILL_RANGE_TASK})
+# Backfill goes after live work wherever both wait: the Redis transport keeps a list per
+# priority step and pops lower numbers first (0, the default, is live work).
+BACKFILL_PRIORITY = 9
+# The task for each kind of backfill payload (what `dead replay` sends a dead letter to).
+TASK_OF_KIND = {"warc_file": BACKFILL_SCAN_TASK, "warc_range": BACKFILL_RANGE_TASK}
 
 
 def outbox_key(settings: Settings) -> str:
@@ -53,13 +66,22 @@ class Producer:
         self.client = client
         self.settings = settings
 
-    def send(self, queue: str, payload: dict[str, Any]) -> str:
+    def send(self, queue: str, payload: dict[str, Any], *, priority: int | None = None) -> str:
         """Record, then send the queue's task with ``payload``; returns the task id."""
-        name = TASK_OF_QUEUE[queue]
+        return self.send_task(TASK_OF_QUEUE[queue], queue, payload, priority=priority)
+
+    def send_task(
+        self, name: str, queue: str, payload: dict[str, Any], *, priority: int | None = None
+    ) -> str:
+        """Record, then send task ``name`` on ``queue``; ``priority`` 9 waits for live work."""
         task_id = str(uuid())
-        record = {"name": name, "args": [payload], "queue": queue, "at": time.time()}
+        record: dict[str, Any] = {"name": name, "args": [payload], "queue": queue}
+        record["at"] = time.time()
+        if priority is not None:
+            record["priority"] = priority
         self.client.hset(outbox_key(self.settings), task_id, json.dumps(record, ensure_ascii=False))
-        self.app.send_task(name, args=[payload], queue=queue, task_id=task_id)
+        options = {} if priority is None else {"priority": priority}
+        self.app.send_task(name, args=[payload], queue=queue, task_id=task_id, **options)
         return task_id
 
     def ingest(self, source: dict[str, Any]) -> str:
@@ -67,6 +89,29 @@ class Producer:
 
     def translate(self, article: dict[str, Any]) -> str:
         return self.send(TRANSLATE_QUEUE, article)
+
+    def backfill(self, payload: dict[str, Any]) -> str:
+        """A backfill scan or range (by the payload's kind), after any live work."""
+        name = TASK_OF_KIND[str(payload["kind"])]
+        return self.send_task(name, BACKFILL_QUEUE, payload, priority=BACKFILL_PRIORITY)
+
+    def replay(self, payload: dict[str, Any]) -> str:
+        """A dead letter's input, sent again to the task that takes it."""
+        if payload.get("kind") in TASK_OF_KIND:
+            return self.backfill(payload)
+        if payload.get("kind") == "feed":
+            return self.resume_source(str(payload.get("name")))
+        return self.ingest(payload)
+
+    def resume_source(self, name: str) -> str:
+        """A source's failure episode, replayed: the source (paused or backing off) is
+        polled again at once (service/sources/_registry.py); gone, nothing happens."""
+        from service.sources import Registry
+
+        registry = Registry(self.client, self.settings)
+        if registry.get(name) is not None:
+            registry.resume(name)
+        return f"source:{name}"
 
 
 def done(client: redis.Redis, settings: Settings, task_id: str | None) -> None:
@@ -101,7 +146,10 @@ def sweep(app: Celery, client: redis.Redis, settings: Settings, now: float | Non
             continue
         record["at"], record["resends"] = now, resends + 1
         client.hset(key, tid, json.dumps(record, ensure_ascii=False))
-        app.send_task(record["name"], args=record["args"], queue=record["queue"], task_id=tid)
+        options = {"priority": record["priority"]} if "priority" in record else {}
+        app.send_task(
+            record["name"], args=record["args"], queue=record["queue"], task_id=tid, **options
+        )
         resent += 1
     return resent
 

@@ -15,9 +15,10 @@ from ..errors import SourceError
 from ..settings import Settings
 
 KINDS = frozenset({"rss", "atom", "feed", "sitemap"})
+SCOPES = ("full", "lead", "title")
 _KEYS = frozenset(
     {"name", "url", "kind", "interval", "language", "host_delay", "max_age", "max_items",
-     "include", "exclude", "headers"}
+     "include", "exclude", "headers", "translate_scope"}
 )  # fmt: skip
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
@@ -41,6 +42,7 @@ class SourceConfig:
     include: tuple[str, ...] = ()  # regular expressions: an item URL must match one
     exclude: tuple[str, ...] = ()  # regular expressions: an item URL matching one is skipped
     headers: tuple[tuple[str, str], ...] = ()  # extra request headers (a cookie, a token)
+    translate_scope: str | None = None  # full | lead | title; else the translate_scope setting
 
     @property
     def is_sitemap(self) -> bool:
@@ -53,7 +55,7 @@ class SourceConfig:
             "kind": self.kind,
             "interval": self.interval,
         }
-        for key in ("language", "host_delay", "max_age", "max_items"):
+        for key in ("language", "host_delay", "max_age", "max_items", "translate_scope"):
             if getattr(self, key):
                 out[key] = getattr(self, key)
         for key in ("include", "exclude"):
@@ -90,6 +92,12 @@ class SourceConfig:
             raise SourceError(f"{where} needs interval (seconds)", reason="bad_source")
         language = entry.get("language")
         max_items = _positive(entry, "max_items", where)
+        scope = entry.get("translate_scope")
+        if scope is not None and scope not in SCOPES:
+            raise SourceError(
+                f"{where}: translate_scope must be one of {list(SCOPES)}, not {scope!r}",
+                reason="bad_source",
+            )
         return cls(
             name=name,
             url=url,
@@ -102,6 +110,7 @@ class SourceConfig:
             include=_patterns(entry, "include", where),
             exclude=_patterns(entry, "exclude", where),
             headers=_headers(entry.get("headers"), where),
+            translate_scope=scope,
         )
 
 

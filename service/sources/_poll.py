@@ -105,6 +105,7 @@ def item_source(config: SourceConfig, entry: Entry) -> Source:
             categories=entry.categories,
             guid=entry.guid,
         ),
+        translate_scope=config.translate_scope,
     )
 
 

@@ -2,6 +2,7 @@
 
 - running the service: run, worker, beat, celery (workers/cli/running.py);
 - producing and reading the queue: submit, consume, get, dead, retranslate (queue.py);
+- web archives: backfill (backfill.py);
 - operations: stats, exporter, health, sources (ops.py);
 - local tools without Redis: process, detect, translate, models, schema (local.py).
 
@@ -23,14 +24,14 @@ import redis
 from service.logs import configure
 from service.settings import Settings, SettingsError, load_settings
 
-from . import local, ops, queue, running
+from . import backfill, local, ops, queue, running
 from ._options import Parser
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="newsingest", description="Multilingual news ingestion (ko, zh, en).")
     sub = parser.add_subparsers(dest="command", required=True)
-    for group in (running, queue, ops, local):
+    for group in (running, queue, backfill, ops, local):
         group.add_commands(sub)
     return parser
 

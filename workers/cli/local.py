@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from service.errors import IngestError, ModelError, TranslationError
+from service.models import DEFAULT_INDEX_URL
 from service.settings import Settings
 
 from . import _options as opt
@@ -139,9 +140,87 @@ def _verify_packages(packages: list[Any], settings: Settings) -> int:
     return status
 
 
-def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from service.models import install_from, installed_packages
+MODELS_HINT = (
+    "get them with `newsingest models download {langs}` (from the Argos package index), or "
+    "`newsingest models install PATH` for .argosmodel files you have"
+)
 
+
+def _progress_bar(name: str) -> Any:
+    """A progress bar on stderr: redrawn in place on a terminal, a line per 10% otherwise."""
+    shown = [-1]
+    tty = sys.stderr.isatty()
+
+    def draw(done: int, total: int | None) -> None:
+        mb = f"{done / 1e6:7.1f} MB"
+        if total:
+            share = done / total
+            step = int(share * 10)
+            if tty:
+                bar = "#" * int(share * 30)
+                print(f"\r  {name:<16} [{bar:<30}] {share:4.0%} {mb} of {total / 1e6:.1f}",
+                      end="", file=sys.stderr, flush=True)  # fmt: skip
+            elif step != shown[0]:
+                print(f"  {name:<16} {share:4.0%} {mb}", file=sys.stderr, flush=True)
+            shown[0] = step
+        elif tty:
+            print(f"\r  {name:<16} {mb}", end="", file=sys.stderr, flush=True)
+
+    return draw
+
+
+def _download_models(args: argparse.Namespace, settings: Settings) -> int:
+    """`models download LANG...`: fetch the newest ->en package of each from the index."""
+    import httpx
+
+    from service.models import choose_package, download_package, parse_index
+
+    timeout = httpx.Timeout(30.0, read=120.0)
+    status = 0
+    with httpx.Client(timeout=timeout, headers={"User-Agent": settings.user_agent}) as client:
+        try:
+            response = client.get(args.index, follow_redirects=True)
+            response.raise_for_status()
+            entries = parse_index(response.content)
+        except (httpx.HTTPError, ModelError) as exc:
+            print(f"newsingest: cannot read the package index {args.index}: {exc}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        for lang in args.languages:
+            try:
+                entry = choose_package(entries, lang, "en")
+                print(f"newsingest: downloading {entry.name} into {settings.packages_dir}",
+                      file=sys.stderr)  # fmt: skip
+                info, digest = download_package(
+                    entry, settings.packages_dir, client, sha256=args.sha256,
+                    progress=_progress_bar(entry.name),
+                )  # fmt: skip
+                if sys.stderr.isatty():
+                    print(file=sys.stderr)
+            except ModelError as exc:
+                print(f"\nnewsingest: {lang}: {exc.message}", file=sys.stderr)
+                status = 1
+                continue
+            verified = "sha256 matched" if entry.expected_sha256() or args.sha256 else "unpinned"
+            emit({"installed": info.as_dict(), "sha256": digest, "verified": verified})
+    return status
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from service.models import install_from, installed_packages, missing_languages
+
+    if args.models_cmd == "download":
+        return _download_models(args, settings)
+    if args.models_cmd == "check":
+        wanted = args.languages or settings.required_languages.split()
+        absent = missing_languages(wanted, settings.packages_dir, settings.models_dir)
+        if absent:
+            print(f"newsingest: no translation package for {', '.join(absent)} in "
+                  f"{settings.packages_dir}: their documents will be published untranslated "
+                  f"(missing_model); {MODELS_HINT.format(langs=' '.join(absent))}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        return 0
     if args.models_cmd == "install":
         try:
             for pkg in install_from(Path(args.path), settings.packages_dir):
@@ -232,6 +311,20 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     msub.add_parser("verify", help="translate a canary sentence with each package")
     mi = msub.add_parser("install")
     mi.add_argument("path", help="an .argosmodel file or a directory of them")
+    md = msub.add_parser(
+        "download",
+        help="download ->en packages from the Argos package index (an operator action)",
+        description="Download the newest LANG->en package of each LANG from the Argos package "
+        "index, check it (announced size, sha256 when known, zip CRCs, metadata, model) and "
+        "install it into the packages directory. Nothing is ever downloaded at run time.",
+    )
+    md.add_argument("languages", nargs="+", metavar="LANG", type=opt.language)
+    md.add_argument(
+        "--index", default=DEFAULT_INDEX_URL, help="the index URL (default: %(default)s)"
+    )
+    md.add_argument("--sha256", help="the expected sha256 of the package (one LANG)")
+    mc = msub.add_parser("check", help="exit 1, saying how to get them, when packages are missing")
+    mc.add_argument("languages", nargs="*", metavar="LANG", help="default: required_languages")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser(

@@ -10,11 +10,11 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 
 from service._redis import text
-from service.errors import IngestError
 from service.settings import Settings
-from workers.outbox import QUEUES
+from workers.outbox import LIVE_QUEUES, QUEUES
 
 from . import _options as opt
+from . import sources
 from ._common import app, client, emit, fail, stop_requested, with_redis
 
 
@@ -23,20 +23,51 @@ def snapshot(redis_client: Any, settings: Settings) -> dict[str, Any]:
     from service.consume import stream_stats_for
     from service.metrics import queue_depths, read_metrics
 
+    queues = queue_depths(redis_client, settings.key_prefix, QUEUES)
+    # Backfill's tasks (and the translations it hands on) wait in the Redis transport's
+    # list for priority 9, after live work: count them with their queue.
+    for queue in queues:
+        queues[queue] += int(redis_client.llen(f"{settings.key_prefix}:celery:{queue}\x06\x169"))
+    from service.sources import Registry
+
     return {
         "stream": stream_stats_for(redis_client, settings),
-        "queues": queue_depths(redis_client, settings.key_prefix, QUEUES),
+        "queues": queues,
         "metrics": read_metrics(redis_client, settings.key_prefix),
+        "sources": Registry(redis_client, settings).overview(),
     }
 
 
+def running_backfills(redis_client: Any, settings: Settings) -> list[dict[str, Any]]:
+    """The backfills not finished yet, oldest first (`stats`)."""
+    from service.archive import JobState
+
+    jobs = JobState(redis_client, settings).jobs()
+    return [job.as_dict() for job in jobs if not job.finished]
+
+
+def _backfill_line(job: dict[str, Any]) -> str:
+    share = 100 * job["scanned_bytes"] / job["size"] if job["size"] else 100.0
+    dropped = ", ".join(f"{r} {n}" for r, n in job["dropped"].items()) or "none"
+    return (
+        f"backfill {job['job']} {job['status']}: {job['file']}\n"
+        f"  scanned {job['scanned']} records ({share:.0f}% of {job['size']} bytes), "
+        f"kept {job['kept']}, ingested {job['ingested']}, dead {job['dead']}, "
+        f"ranges {job['ranges_done']}/{job['ranges']}, last progress {job['updated_at']}\n"
+        f"  dropped: {dropped}"
+    )
+
+
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    snap = snapshot(client(settings), settings)
+    redis_client = client(settings)
+    snap = snapshot(redis_client, settings)
     stats = snap["stream"]
+    backfills = running_backfills(redis_client, settings)
     if args.json:
         metrics = dict(snap["metrics"])
         metrics["errors"] = {f"{s}|{r}": n for (s, r), n in metrics["errors"].items()}
-        emit({**stats, "queues": snap["queues"], "metrics": metrics})
+        emit({**stats, "queues": snap["queues"], "metrics": metrics, "backfills": backfills,
+              "sources": snap["sources"]})  # fmt: skip
         return 0
     print(f"stream {stats['stream']}: {stats['length']} entries (cap {stats['cap']})")
     for group in stats["groups"]:
@@ -58,6 +89,10 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     chars, secs = m["translate"].get("chars", 0.0), m["translate"].get("seconds", 0.0)
     if secs:
         print(f"translation: {chars:.0f} chars in {secs:.1f} s = {chars / secs:.0f} chars/s")
+    for job in backfills:
+        print(_backfill_line(job))
+    for source in snap["sources"]:
+        print(sources.stats_line(source))
     for warning in stats["backpressure"]:
         print(f"WARNING: {warning}")
     return 0
@@ -126,7 +161,7 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(f"ok    last heartbeat {text(beat)}")
     else:
-        wanted = list(QUEUES) if args.role == "all" else [args.role]
+        wanted = list(LIVE_QUEUES) if args.role == "all" else [args.role]
         destination = None if args.role == "all" else [f"{args.role}@{socket.gethostname()}"]
         inspect = app(settings).control.inspect(timeout=args.timeout, destination=destination)
         replies = inspect.active_queues()
@@ -140,37 +175,6 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     for problem in problems:
         print(f"FAIL  {problem}")
     return 1 if problems else 0
-
-
-def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
-    from service import sources as feeds
-
-    try:
-        configs = feeds.configured_sources(settings)
-        if args.sources_cmd == "list":
-            for config in configs:
-                emit(config.as_dict())
-            return 0
-        config = feeds.find_source(configs, args.name)
-    except IngestError as exc:
-        fail(exc.message)
-        return 2
-    enqueue = None
-    if not args.dry_run:
-        producer = app(settings).producer
-
-        def enqueue(source: Any) -> None:
-            producer.ingest(source.as_dict())
-
-    try:
-        result = feeds.poll(
-            config, client(settings), settings, enqueue=enqueue, dry_run=args.dry_run
-        )
-    except IngestError as exc:
-        fail(f"{config.name}: {exc.message} ({exc.reason})")
-        return 1
-    emit(result.as_dict())
-    return 0
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -188,12 +192,4 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--timeout", type=opt.seconds(600, zero=False), default=3.0)
     p.set_defaults(func=cmd_health)
 
-    p = sub.add_parser("sources", help="list the feeds and sitemaps, or poll one now")
-    ssub = p.add_subparsers(dest="sources_cmd", required=True)
-    ssub.add_parser("list")
-    sp = ssub.add_parser("poll")
-    sp.add_argument("name")
-    sp.add_argument(
-        "--dry-run", action="store_true", help="show what is new; enqueue and remember nothing"
-    )
-    p.set_defaults(func=cmd_sources)
+    sources.add_commands(sub)

@@ -21,8 +21,13 @@ MAX_COUNT = 1_000_000_000
 
 def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     """Enqueue each input; a file is checked here as a worker will check it (a regular file
-    under ``file_roots``), so that a bad one is a line now rather than a dead letter later."""
+    under ``file_roots``), so that a bad one is a line now rather than a dead letter later.
+    A WARC file (told by its first bytes, not its name) becomes a backfill of all its pages
+    (`newsingest backfill` has the filters and the progress bar)."""
+    from service.archive import Filters, warc_format
     from service.fetch import check_file, source_from_arg
+
+    from .backfill import start
 
     producer = app(settings).producer
     status = 0
@@ -34,6 +39,17 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
         except IngestError as exc:
             fail(f"{item}: {exc.reason}: {exc.message}")
             status = 2
+            continue
+        if source.kind == "file" and warc_format(source.location) is not None:
+            filters = Filters(
+                scan_bytes=settings.backfill_lang_scan_bytes, language_hint=args.lang or None
+            )
+            started, problems = start(settings, [source.location], filters)
+            for problem in problems:
+                fail(problem)
+                status = 2
+            for job in started:
+                emit({"backfill": job.job, "file": job.file, "new": job.new})
             continue
         data = source.as_dict()
         if args.lang:
@@ -112,7 +128,7 @@ def cmd_dead(args: argparse.Namespace, settings: Settings) -> int:
     replayed = 0
     for sid, fields in entries:
         if producer is not None:
-            producer.ingest(json.loads(fields["input"]))
+            producer.replay(json.loads(fields["input"]))
         else:
             redis_client.xadd(
                 settings.documents_stream,

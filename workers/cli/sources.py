@@ -101,6 +101,7 @@ def _add(args: argparse.Namespace, settings: Settings, registry: Any, feeds: Any
         "include": args.include or [],
         "exclude": args.exclude or [],
         "headers": dict(h.split(":", 1) for h in args.header or []),
+        "translate_scope": args.translate_scope,
     }
     config = feeds.SourceConfig.from_dict({k: v for k, v in entry.items() if v is not None})
     registry.add(config, replace=args.replace)
@@ -224,6 +225,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
                     help="skip items dated more than this many seconds ago")  # fmt: skip
     sp.add_argument(
         "--max-items", type=opt.count(100_000), help="at most this many new items a poll"
+    )
+    sp.add_argument(
+        "--translate-scope",
+        choices=("full", "lead", "title"),
+        help="translate the whole text, the title and first paragraphs, or the title only "
+        "(default: the translate_scope setting)",
     )
     sp.add_argument("--include", action="append", help="regex an item URL must match (repeatable)")
     sp.add_argument("--exclude", action="append", help="regex of item URLs to skip (repeatable)")
