@@ -138,6 +138,8 @@ def parse_gold_date(text: str | None) -> GoldDate | None:
 def _parse_ours(local: str | None) -> datetime | None:
     if not local:
         return None
+    if len(local) == 7:  # a month: YYYY-MM
+        local += "-01"
     try:
         return datetime.fromisoformat(local.replace("Z", "+00:00"))
     except ValueError:
@@ -157,6 +159,8 @@ def day_ok(local: str | None, gold: GoldDate | None) -> bool | None:
         return False
     if ours.month != gold.month:
         return False
+    if gold.day is not None and len(local or "") == 7:
+        return False  # a month is not the day the gold knows
     return gold.day is None or ours.day == gold.day
 
 

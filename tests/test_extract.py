@@ -73,7 +73,7 @@ def test_other_articles_embedded_in_the_page_are_not_taken_for_this_one() -> Non
 def test_metadata_title_date_site_canonical_and_description() -> None:
     ex = extracted(NEXTJS_PAGE)
     assert ex.title is not None and ex.title.startswith("장동혁, 한동훈 제명했지만")
-    assert ex.date == "2026-01-29"
+    assert ex.date == "2026-01-29T18:40:00"
     assert ex.site_name == "한국일보"
     assert ex.canonical_url == "https://www.hankookilbo.com/news/article/A2026012914320005196"
     assert ex.description and "장동혁" in ex.description

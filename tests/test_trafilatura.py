@@ -84,7 +84,7 @@ def test_the_public_path_finds_the_title_and_body_of_a_real_page(page: str) -> N
 def test_the_public_path_reads_the_metadata_of_a_real_page() -> None:
     ex = extract_html(decode((EXTRACTION / NEXTJS_PAGE).read_bytes()).text, engine=PUBLIC)
     assert ex.title is not None and ex.title.startswith("장동혁, 한동훈 제명했지만")
-    assert ex.date == "2026-01-29"
+    assert ex.date == "2026-01-29T18:40:00"
     assert ex.canonical_url == "https://www.hankookilbo.com/news/article/A2026012914320005196"
 
 

@@ -29,7 +29,7 @@ from ._lines import PageLines, Span, article_span, page_lines
 from ._markup import host_label, read_markup
 from ._people import find_people
 from ._stamps import PRECISIONS, SOURCES, Stamp, parse_iso, plausible
-from ._titles import choose_title
+from ._titles import choose_title, subhead_headline
 from ._zones import parse_zone_table, publisher_zone, zone_by_name, zone_table
 from .settle import Settled, document_fields, settle, settle_extracted
 
@@ -165,7 +165,9 @@ def _read_page(
         "jsonld": [markup.article.text("headline", "title") or ""] if markup.article else [],
         "meta": markup.meta("og:title", "twitter:title", "dc.title", "citation_title",
                             "articletitle", "dable:title", "title"),
-        "h1": markup.h1s,
+        "h1": markup.h1s or subhead_headline(markup.self_linked_subheads(url),
+                                             [text for text, _ in markup.subheads],
+                                             markup.title_tag or title),
         "title": [markup.title_tag] if markup.title_tag else ([title] if title else []),
     }  # fmt: skip
     lines = page_lines(tree)
@@ -175,7 +177,7 @@ def _read_page(
         headline, title_source = title, "title"
     span = article_span(lines, headline, paragraphs)
     people = find_people(markup, lines, span, paragraphs, sites + ([host] if host else []), author)
-    dating = find_dating(markup, lines, span, url, date, now)
+    dating = find_dating(markup, lines, span, url, date, now, headline)
     removed = set(people.removed)
     kept = [p for i, p in enumerate(paragraphs) if i not in removed]
     return PageMeta(

@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 
 from ._lines import PageLines, Span
 from ._markup import Markup
-from ._stamps import Stamp, find_dates, parse_iso, plausible, url_date
+from ._stamps import Stamp, find_dates, find_months, parse_iso, plausible, url_date
 
 _JSONLD_PUBLISHED = ("datePublished", "pubDate", "publishDate", "dateCreated", "uploadDate")
 _JSONLD_MODIFIED = ("dateModified", "upDate")
@@ -59,6 +59,14 @@ _COMMENT = re.compile(
 )
 _LABEL_WINDOW = 16
 _PROSE_CHARS = 60
+# A month alone is a date line only when little else stands on its line ("《北京之春》1996年3月号").
+_MONTH_LINE_REST = 24
+# A data-* time whose name says it is a later edit ("data-re-deploy-dt", "data-updated-at").
+_DATA_MODIFIED = re.compile(r"modif|updat|re-?deploy|edit|revis", re.IGNORECASE)
+_DATA_ANCESTORS = 2
+_DATA_VALUE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_DATA_DESCENDANTS = 60
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,7 @@ def text_candidates(lines: PageLines, span: Span, now: datetime) -> list[Candida
             score = {"head": 30.0, "foot": 20.0, "body": 0.0, "other": 5.0}[place]
             if label == "published":
                 score += 6
-            if stamp.precision != "day":
+            if stamp.timed:
                 score += 2
             if _COMMENT.search(line.text) and label != "published":
                 score -= 12
@@ -158,6 +166,103 @@ def text_candidates(lines: PageLines, span: Span, now: datetime) -> list[Candida
                 score -= 0.5 * (index - span.last)
             out.append(Candidate(stamp, index, place, score))
     return out
+
+
+def _month_line(lines: PageLines, span: Span, now: datetime) -> Stamp | None:
+    """A month named without a day on a short line at the article's head or foot: the issue
+    of a magazine the text appeared in. Weaker than any day, so it is the last resort."""
+    best: tuple[float, Stamp] | None = None
+    for index in list(span.header()) + list(span.footer()):
+        if index >= len(lines.lines):
+            continue
+        line = lines.lines[index]
+        if line.linked or _COMMENT.search(line.text):
+            continue
+        for found in find_months(line.text):
+            window = line.text[max(0, found.start - _LABEL_WINDOW) : found.start]
+            labelled = _PUBLISHED_LABEL.search(window) is not None
+            rest = len(line.text) - (found.end - found.start)
+            if not (labelled or rest <= _MONTH_LINE_REST) or not plausible(found.stamp, now):
+                continue
+            place = _place(index, span)
+            score = (30.0 if place == "head" else 20.0) - 0.2 * abs(index - span.anchor)
+            if best is None or score > best[0]:
+                best = (score, replace(found.stamp, label="published" if labelled else ""))
+    return best[1] if best else None
+
+
+def _key(text: str) -> str:
+    return _NON_WORD.sub("", text).casefold()
+
+
+def _near_header(el: HtmlElement, lines: PageLines, span: Span) -> bool:
+    """``el`` holds a line of the article's header, or sits in one's block."""
+    blocks = {id(lines.lines[i].element) for i in span.header() if i < len(lines.lines)}
+    if not blocks:
+        return False
+    node: HtmlElement | None = el
+    for _ in range(_DATA_ANCESTORS + 1):
+        if node is None:
+            break
+        if id(node) in blocks:
+            return True
+        node = node.getparent()
+    for count, inner in enumerate(el.iterdescendants()):
+        if count >= _DATA_DESCENDANTS:
+            break
+        if id(inner) in blocks:
+            return True
+    return False
+
+
+def _names_article(el: HtmlElement, headline: str | None, url: str | None) -> bool:
+    """Another data-* attribute of ``el`` gives the headline or the id in the page's URL: the
+    element describes this article (an analytics data layer), not a teaser of another."""
+    title = _key(headline or "")
+    path = re.sub(r"^[a-z]+://[^/]+", "", url or "", flags=re.IGNORECASE).split("?", 1)[0]
+    segments = {seg.rsplit(".", 1)[0] for seg in path.split("/") if seg}
+    for name, value in el.attrib.items():
+        if not name.startswith("data-"):
+            continue
+        value = value.strip()
+        if len(title) >= 8 and _key(value) == title:
+            return True
+        if len(value) >= 6 and value in segments:
+            return True
+    return False
+
+
+def data_times(
+    markup: Markup,
+    lines: PageLines,
+    span: Span,
+    headline: str | None,
+    url: str | None,
+    now: datetime,
+) -> tuple[Stamp | None, Stamp | None]:
+    """Publication and modification times from data-* attributes ("data-deploy-dt") on an
+    element at the article's header or one that names the article itself."""
+    published: Stamp | None = None
+    modified: Stamp | None = None
+    trusted: dict[int, bool] = {}
+    for el, name, value in markup.data_times:
+        later = _DATA_MODIFIED.search(name) is not None
+        if (modified if later else published) is not None:
+            continue
+        if not _DATA_VALUE.match(value):
+            continue  # "2019111905" and epoch seconds: too many readings
+        stamp = parse_iso(value, "meta", "modified" if later else "published")
+        if stamp is None or not plausible(stamp, now):
+            continue
+        if id(el) not in trusted:
+            trusted[id(el)] = _near_header(el, lines, span) or _names_article(el, headline, url)
+        if not trusted[id(el)]:
+            continue
+        if later:
+            modified = stamp
+        else:
+            published = stamp
+    return published, modified
 
 
 def _time_element(markup: Markup, lines: PageLines, span: Span, now: datetime) -> Stamp | None:
@@ -194,12 +299,12 @@ def _parent_class(el: HtmlElement) -> str:
 
 
 def _same_minute(a: Stamp, b: Stamp) -> bool:
-    return a.precision != "day" and b.precision != "day" and a.minute_key() == b.minute_key()
+    return a.timed and b.timed and a.minute_key() == b.minute_key()
 
 
 def _local_offset(chosen: Stamp, shown: Stamp) -> Stamp | None:
     """``chosen`` (aware) in the offset at which the page shows the same instant."""
-    if chosen.when.tzinfo is None or shown.when.tzinfo is not None or shown.precision == "day":
+    if chosen.when.tzinfo is None or shown.when.tzinfo is not None or not shown.timed:
         return None
     wall = chosen.when.astimezone(UTC).replace(tzinfo=None)
     delta = shown.when.replace(second=0) - wall.replace(second=0)
@@ -221,9 +326,11 @@ def find_dating(
     url: str | None,
     guess: str | None,
     now: datetime | None = None,
+    headline: str | None = None,
 ) -> Dating:
     """The publication and modification time of a page (either may be None)."""
     now = now or datetime.now(UTC)
+    data_published, data_modified = data_times(markup, lines, span, headline, url, now)
     texts = text_candidates(lines, span, now)
     shown = sorted(
         (c for c in texts if c.place in ("head", "foot") and c.stamp.label != "modified"),
@@ -244,11 +351,15 @@ def find_dating(
         guessed = None  # htmldate's reading of a bare year ("1996年3月号" -> 1996-01-01)
     if guessed is not None:
         guessed = replace(guessed, when=guessed.when.replace(tzinfo=None), precision="day")
-    tiers = [*structured, best_text, url_date(url), guessed]
+    # A month alone ("1996年3月号") only when nothing names a day; htmldate's guess comes
+    # after it, as htmldate reads such a month as its first day.
+    tiers = [*structured, best_text, data_published, url_date(url), _month_line(lines, span, now),
+             guessed]  # fmt: skip
     chosen = next((s for s in tiers if s is not None and plausible(s, now)), None)
     modified = _jsonld(markup, _JSONLD_MODIFIED, "modified", now) or _first(
         markup.meta(*_META_MODIFIED) + _microdata(markup, "dateModified"), "meta", "modified", now
     )
+    modified = modified or data_modified
     if modified is None:  # an "updated"/"수정" line beside the publication line
         modified = next((c.stamp for c in texts if c.stamp.label == "modified"
                          and c.place in ("head", "foot")), None)  # fmt: skip
@@ -269,7 +380,7 @@ def find_dating(
         if earlier:
             modified, chosen = chosen, earlier[0]
     # 2. A naive time confirmed by an aware one from other markup takes its zone.
-    if chosen.when.tzinfo is None and chosen.precision != "day":
+    if chosen.when.tzinfo is None and chosen.timed:
         for other in structured:
             if (
                 other is not None
@@ -280,7 +391,9 @@ def find_dating(
                 break
     # 3. A day gets the time the date line gives for it.
     if chosen.precision == "day":
-        finer = [c.stamp for c in shown if c.stamp.precision != "day" and c.stamp.day == chosen.day]
+        finer = [c.stamp for c in shown if c.stamp.timed and c.stamp.day == chosen.day]
+        if data_published is not None and data_published.timed:
+            finer += [data_published] if data_published.day == chosen.day else []
         if finer:
             chosen = finer[0]
     # 4. An instant in UTC (or any offset) that the page shows in its local time.

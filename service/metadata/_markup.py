@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -21,6 +21,7 @@ _JSON_LD_MAX_CHARS = 1_000_000
 _JSON_LD_PAGE_CHARS = 4_000_000
 _MAX_NODES = 5_000
 _MAX_H1 = 30
+_MAX_SUBHEADS = 40
 _ARTICLE_TYPES = frozenset({
     "article", "newsarticle", "blogposting", "reportagenews", "analysisnewsarticle",
     "opinionnewsarticle", "backgroundnewsarticle", "reviewnewsarticle", "askpublicnewsarticle",
@@ -30,6 +31,15 @@ _ARTICLE_TYPES = frozenset({
 })  # fmt: skip
 _PAGE_TYPES = frozenset({"webpage", "itempage", "collectionpage", "medicalwebpage", "aboutpage"})
 _TAGS = re.compile(r"<[^>]{0,200}>")
+# data-* attributes that name a point in time ("data-deploy-dt", "data-publish-date"), as
+# analytics and CMS templates leave them on an article's header; not display settings.
+_DATA_TIME_NAME = re.compile(r"date|time|(?<![a-z])dt(?![a-z])|publish|deploy|posted|issued", re.I)
+_DATA_NOT_TIME = re.compile(
+    r"show|sort|timer|refresh|collapse|expire|zone|format|width|height|ago|relative|now|today"
+    r"|current|server|duration|interval|delay|start|end",
+    re.IGNORECASE,
+)
+_MAX_DATA_TIMES = 200
 
 
 @dataclass
@@ -57,8 +67,12 @@ class Markup:
     times: list[HtmlElement] = field(default_factory=list)
     rel_authors: list[HtmlElement] = field(default_factory=list)
     h1s: list[str] = field(default_factory=list)
+    # <h2>/<h3> text with the links inside it, for pages without an <h1>.
+    subheads: list[tuple[str, list[str]]] = field(default_factory=list)
     title_tag: str | None = None
     itemprops: dict[str, list[HtmlElement]] = field(default_factory=dict)
+    # Elements with a data-* attribute that names a time: (element, attribute, value).
+    data_times: list[tuple[HtmlElement, str, str]] = field(default_factory=list)
 
     def meta(self, *keys: str) -> list[str]:
         """Every value of these meta keys (lower case), in the order of ``keys``."""
@@ -77,6 +91,18 @@ class Markup:
         if isinstance(value, dict) and set(value) == {"@id"}:
             return self.by_id.get(str(value["@id"]), value)
         return value
+
+    def self_linked_subheads(self, url: str | None) -> list[str]:
+        """<h2>/<h3> that link to the page itself: a post's own title, as blogs and review
+        pages set it when they give the page no <h1>."""
+        page = _url_key(url)
+        if not page or not url:
+            return []
+        out = []
+        for text, links in self.subheads:
+            if any(href and _url_key(_join(url, href)) == page for href in links):
+                out.append(text)
+        return out
 
     def site_names(self) -> list[str]:
         names = self.meta("og:site_name", "application-name", "apple-mobile-web-app-title")
@@ -122,15 +148,34 @@ def read_markup(root: HtmlElement, url: str | None) -> Markup:
             text = " ".join(el.text_content().split())
             if text:
                 out.h1s.append(text)
+        elif tag in ("h2", "h3") and len(out.subheads) < _MAX_SUBHEADS:
+            text = " ".join(el.text_content().split())
+            if text:
+                links = [a.get("href") or "" for a in el.iter("a")][:5]
+                out.subheads.append((text, links))
         rel = (el.get("rel") or "").lower().split()
         if "author" in rel and tag in ("a", "span", "link"):
             out.rel_authors.append(el)
+        if len(out.data_times) < _MAX_DATA_TIMES:
+            _data_times(out, el)
         prop = el.get("itemprop")
         if prop and tag != "meta":
             for name in prop.split():
                 out.itemprops.setdefault(name, []).append(el)
     _json_ld(out, scripts, url)
     return out
+
+
+def _data_times(out: Markup, el: HtmlElement) -> None:
+    for name, value in el.attrib.items():
+        if (
+            name.startswith("data-")
+            and _DATA_TIME_NAME.search(name, 5)
+            and not _DATA_NOT_TIME.search(name, 5)
+            and 8 <= len(value.strip()) <= 40
+            and value.strip()[:1].isdigit()
+        ):
+            out.data_times.append((el, name, value.strip()))
 
 
 def _meta(out: Markup, el: HtmlElement) -> None:
@@ -202,6 +247,13 @@ def _json_ld(out: Markup, scripts: list[str], url: str | None) -> None:
                 rank += 1
             candidates.append(Node(node, rank * 100_000 - order))
     out.nodes = sorted(candidates, key=lambda n: n.rank, reverse=True)
+
+
+def _join(base: str, href: str) -> str:
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return ""
 
 
 def _url_key(url: str | None) -> str | None:

@@ -16,7 +16,8 @@ from email.utils import parsedate_to_datetime
 
 from ._zones import zone_by_name
 
-PRECISIONS = ("day", "minute", "second")
+# "month": the page names only a month ("1996年3月号", "March 2020"), as a magazine issue does.
+PRECISIONS = ("month", "day", "minute", "second")
 # Evidence kinds, most trusted first (published_at_source in the document).
 SOURCES = ("jsonld", "meta", "time", "text", "url", "feed", "fetch")
 STRONG_SOURCES = frozenset({"jsonld", "meta", "time"})
@@ -49,8 +50,16 @@ class Stamp:
     def day(self) -> date:
         return self.when.date()
 
+    @property
+    def timed(self) -> bool:
+        """Whether the evidence gives a time of day, not only a day or a month."""
+        return self.precision in ("minute", "second")
+
     def local_iso(self) -> str:
-        """``2021-01-29`` for a day, else ``2021-01-29T13:18:00`` with the offset if known."""
+        """``2021-01-29`` for a day (``2021-01`` for a month), else ``2021-01-29T13:18:00``
+        with the offset if known."""
+        if self.precision == "month":
+            return self.when.strftime("%Y-%m")
         if self.precision == "day":
             return self.day.isoformat()
         return self.when.replace(microsecond=0).isoformat()
@@ -73,7 +82,7 @@ def plausible(stamp: Stamp, now: datetime | None = None) -> bool:
         latest = when.astimezone(UTC).replace(tzinfo=None)
     else:  # the earliest instant a local time can be is in the zone furthest ahead
         latest = when - timedelta(hours=14)
-    if stamp.precision == "day":
+    if not stamp.timed:
         latest = datetime.combine(stamp.day, datetime.min.time()) - timedelta(hours=14)
     if latest > now.astimezone(UTC).replace(tzinfo=None) + FUTURE_SKEW:
         return False
@@ -126,6 +135,8 @@ def parse_iso(text: str, source: str, label: str = "") -> Stamp | None:
     if match is None:
         return _parse_rfc2822(text, source, label)
     g = match.groupdict()
+    if not g["sep"] and (len(g["m"]) != 2 or len(g["d"]) != 2):
+        return None  # "2019111905" is not 2019-11-01 09:05
     try:
         tz = _offset(g["tz"])
         if g["H"] is None:
@@ -325,6 +336,33 @@ def _read(match: re.Match[str], pattern: re.Pattern[str], source: str) -> Iterat
                 name = "北京时间"
             when, zone = _zoned(when, name, g.get("tzoff"))
         stamp = Stamp(when, precision, source, zone, ambiguous=ambiguous)
+        yield Found(stamp, match.start(), match.end())
+
+
+# A month without a day: "1996年3月号" (an issue of a magazine), "2020년 3월", "March 2020".
+# Not followed by a day, nor by a range's other end ("3月至5月", "March–May 2020").
+_MONTH_ONLY_RE = re.compile(
+    r"(?<![\d.])(?P<y>(?:19|20)\d\d)\s*(?:年|년)\s*(?P<m>\d{1,2})\s*(?:月|월)(?!\s*\d)"
+    rf"|(?<![\d\w])(?P<mon>{_MONTH_NAMES})\.?,?\s+(?P<y2>(?:19|20)\d\d)(?![\d/.-])"
+)
+_RANGE_AFTER = re.compile(r"\s*(?:[-–—~〜至到]|to\b|until\b)", re.IGNORECASE)
+
+
+def find_months(text: str, source: str = "text") -> Iterator[Found]:
+    """Every month that a line names without a day, in order (precision "month")."""
+    taken = [(f.start, f.end) for f in find_dates(text, source)]
+    for match in _MONTH_ONLY_RE.finditer(text):
+        if any(s <= match.start() < e or s < match.end() <= e for s, e in taken):
+            continue
+        if _RANGE_AFTER.match(text, match.end()) or _RANGE_AFTER.search(text[: match.start()][-3:]):
+            continue
+        if match["y"]:
+            year, month = int(match["y"]), int(match["m"])
+        else:
+            year, month = int(match["y2"]), _MONTHS[match["mon"][:3].lower()]
+        if not 1 <= month <= 12:
+            continue
+        stamp = Stamp(datetime(year, month, 1), "month", source)
         yield Found(stamp, match.start(), match.end())
 
 

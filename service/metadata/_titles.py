@@ -35,6 +35,8 @@ _WEIGHT = {"jsonld": 1.0, "meta": 1.0, "h1": 1.0, "title": 0.5}
 _MAX_SEGMENTS = 8
 # A headline is far shorter; longer candidates are cut before they are compared.
 _MAX_TITLE_CHARS = 500
+# A shorter heading that <title> holds is more likely a section's name than the headline.
+_MIN_HEADING_KEY = 8
 
 
 def _segments(text: str) -> list[tuple[int, int]]:
@@ -171,3 +173,17 @@ def choose_title(
     if best is None:
         return None, None
     return best[1], best[2]
+
+
+def subhead_headline(
+    self_linked: Sequence[str], headings: Sequence[str], title: str | None
+) -> list[str]:
+    """For a page without <h1>: the <h2>/<h3> that links to the page itself (a post's own
+    permalink), else the one that <title> gives whole between its separators ("Headline |
+    Site"). Either stands for the visible headline; a short one ("News") is a section's."""
+    own = [h for h in self_linked if len(normal(h)) >= _MIN_HEADING_KEY]
+    if own or not title:
+        return own[:1]
+    runs = {normal(r) for r in _runs(" ".join(title.split()))}
+    like = [h for h in headings if len(normal(h)) >= _MIN_HEADING_KEY and normal(h) in runs]
+    return like[:1]

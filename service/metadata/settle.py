@@ -19,9 +19,10 @@ from typing import Any
 
 from ..records import Extracted, Source
 from ._bylines import agency_of, clean_name, split_names
-from ._stamps import SOURCES, Stamp, parse_iso, plausible
+from ._stamps import PRECISIONS, SOURCES, Stamp, parse_iso, plausible
 from ._zones import publisher_zone, zone_by_name
 
+_UNTIMED = ("month", "day")
 # A Last-Modified this close to the fetch is the server's clock, not the article's.
 _DYNAMIC_LAST_MODIFIED = timedelta(hours=1)
 
@@ -41,6 +42,8 @@ class Settled:
 def _parse_local(value: str | None) -> datetime | None:
     if not value:
         return None
+    if len(value) == 7 and value[4] == "-":  # a month: YYYY-MM
+        value += "-01"
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -88,7 +91,7 @@ def settle(
     """
     fetched = _fetched(fetched_at)
     when = _parse_local(date)
-    if when is not None and precision not in ("day", "minute", "second"):
+    if when is not None and precision not in PRECISIONS:
         precision = _precision_of(date or "", when)  # a record from before precisions
     if when is None:
         fallback = parse_iso(feed_published, "feed") if feed_published else None
@@ -97,7 +100,7 @@ def settle(
         if fallback is None:
             return Settled(modified=modified)
         when, precision, source, zone = fallback.when, fallback.precision, fallback.source, None
-        if precision == "day":
+        if precision in _UNTIMED:
             when = when.replace(tzinfo=None)
     label = _zone_label(when) if when.tzinfo is not None else None
     if label is not None and zone is not None:
@@ -108,7 +111,7 @@ def settle(
         zone = label
     inferred = False
     localise = None
-    if when.tzinfo is None and precision != "day":
+    if when.tzinfo is None and precision not in _UNTIMED:
         name = zone_override
         if not name:
             name, _why = publisher_zone(dict(zones or {}), url, language)
@@ -119,16 +122,24 @@ def settle(
     if modified_when is not None and modified_when.tzinfo is None and localise is not None:
         modified_when = _whole_minutes(localise(modified_when))
     return Settled(
-        date=when.date().isoformat() if precision == "day" else when.isoformat(),
+        date=_local_iso(when, precision),
         precision=precision,
         source=source if source in SOURCES else None,
-        zone=zone if precision != "day" else None,
+        zone=zone if precision not in _UNTIMED else None,
         zone_inferred=inferred,
         modified=modified_when.isoformat() if modified_when is not None else modified,
     )
 
 
+def _local_iso(when: datetime, precision: str | None) -> str:
+    if precision == "month":
+        return when.strftime("%Y-%m")
+    return when.date().isoformat() if precision == "day" else when.isoformat()
+
+
 def _precision_of(text: str, when: datetime) -> str:
+    if len(text) == 7:
+        return "month"
     if len(text) <= 10 or (when.hour, when.minute, when.second) == (0, 0, 0):
         return "day"
     return "second" if when.second else "minute"
@@ -156,20 +167,23 @@ def _zone_label(when: datetime) -> str | None:
 
 def utc_instant(local: str | None, precision: str | None) -> str | None:
     """``published_at``: the instant in UTC when ``local`` has an offset and a time, else its
-    day at midnight UTC (the publisher's calendar day, not an instant)."""
+    day (a month's first day) at midnight UTC (the publisher's calendar day, not an instant)."""
     when = _parse_local(local)
     if when is None:
         return None
-    if precision == "day" or when.tzinfo is None or precision not in ("minute", "second"):
+    if precision in _UNTIMED or when.tzinfo is None or precision not in ("minute", "second"):
         return when.strftime("%Y-%m-%dT00:00:00Z")
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def utc_precision(local: str | None, precision: str | None) -> str | None:
-    """The precision of :func:`utc_instant`'s value: a day unless the instant is known."""
+    """The precision of :func:`utc_instant`'s value: a day (or a month) unless the instant
+    is known."""
     when = _parse_local(local)
     if when is None or precision is None:
         return None
+    if precision == "month":
+        return precision
     return precision if when.tzinfo is not None and precision != "day" else "day"
 
 
