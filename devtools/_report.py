@@ -53,8 +53,10 @@ def print_extraction(result: dict[str, Any], out: TextIO) -> None:
         p(f"{name:<{w}}  {g['ours']['pages']:>4}  " + "  ".join(cells) + "\n")
     md = result["metadata"]
     p(
-        f"\nmetadata (ours): title token-F1>=0.9 {rate(md['title_ok'], md['title_labelled'])}; "
-        f"date same day {rate(md['date_ok'], md['date_labelled'])}\n"
+        f"\nmetadata (ours, raw extraction of the file without its URL): title token-F1>=0.9 "
+        f"{rate(md['title_ok'], md['title_labelled'])}; date same day "
+        f"{rate(md['date_ok'], md['date_labelled'])}; `newsingest eval metadata` measures "
+        "the published fields\n"
     )
     sp = result["speed"]
     ratio = (

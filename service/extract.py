@@ -366,6 +366,8 @@ def extract_html(
         paragraphs = restore_lists(tree, trim_furniture(paragraphs))
     except PARSER_ERRORS as exc:
         raise ExtractionError(f"trafilatura could not parse the page: {exc}") from exc
+    # Markup debris that trafilatura kept as text ("<<>>", stray brackets) is no article.
+    paragraphs = [p for p in paragraphs if _has_words(p)]
     if not paragraphs:
         raise ExtractionError("no article text found in the page", reason="no_content")
     signals = _access.page_signals(declared, kinds, found, paragraphs, input_chars)
@@ -413,6 +415,11 @@ def trim_furniture(paragraphs: list[str]) -> list[str]:
     return out or list(paragraphs)
 
 
+def _has_words(paragraph: str) -> bool:
+    """Whether a paragraph holds a letter or a digit, in any script."""
+    return any(ch.isalnum() for ch in paragraph)
+
+
 def extract_text(
     text: str, *, max_lines: int = TEXT_MAX_LINES, max_line_chars: int = TEXT_MAX_LINE_CHARS
 ) -> Extracted:
@@ -423,9 +430,9 @@ def extract_text(
     """
     check_text(text, max_lines, max_line_chars)
     cleaned = clean_plain_text(text)
-    if not cleaned.paragraphs:
+    paragraphs = [p for p in cleaned.paragraphs if _has_words(p)]
+    if not paragraphs:
         raise ExtractionError("the text holds no article paragraphs", reason="no_content")
-    paragraphs = list(cleaned.paragraphs)
     signals = _access.text_signals(text, paragraphs)
     return Extracted(
         title=cleaned.title,

@@ -166,3 +166,18 @@ def test_a_page_its_scripts_render_keeps_all_it_shows() -> None:
     # Its body shows no text: the article comes from the embedded state (kept_share 1).
     ex = extracted(NEXTJS_PAGE)
     assert (ex.access, ex.truncated, ex.kept_share) == ("unknown", False, 1.0)
+
+
+def test_markup_debris_without_a_word_is_no_content() -> None:
+    from service.errors import ExtractionError
+    from service.extract import extract_text
+
+    debris = "<<<<>>>><p<p<p></div></div><script>" * 500
+    with pytest.raises(ExtractionError) as caught:
+        extract_html(debris)
+    assert caught.value.reason == "no_content"
+    with pytest.raises(ExtractionError):
+        extract_text("<<<<>>>>\n----\n* * *\n")
+    # The same debris around a real paragraph keeps the paragraph.
+    words = "The council approved the budget on Tuesday after a long debate."
+    assert extract_text(f"<<<<>>>>\n{words}\n").paragraphs == [words]
