@@ -60,6 +60,7 @@ __all__ = [
     "SnippetResult",
     "main",
     "mojibake_signals",
+    "report",
     "prf",
     "run",
     "snippet_check",
@@ -424,21 +425,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"devtools.evaluate: {exc}", file=sys.stderr)
         return 2
     configure(settings.log_level)
-    # The report goes to stderr when stdout carries the JSON numbers.
-    out = sys.stderr if args.json else sys.stdout
+    return report(
+        args.kind,
+        Path(args.corpus_dir),
+        settings,
+        limit=args.limit,
+        as_json=args.json,
+        prog="devtools.evaluate",
+    )
+
+
+def report(
+    kind: str,
+    corpus_dir: Path,
+    settings: Settings,
+    *,
+    limit: int | None,
+    as_json: bool,
+    prog: str,
+) -> int:
+    """Run one evaluation for a command line: the report on stdout, or with ``as_json`` the
+    numbers on stdout and the report on stderr; a bad corpus or kind is one line, exit 2."""
+    out = sys.stderr if as_json else sys.stdout
     try:
-        result = run(
-            args.kind,
-            Path(args.corpus_dir),
-            settings,
-            limit=args.limit,
-            out=out,
-            progress=sys.stderr.isatty(),
-        )
+        result = run(kind, corpus_dir, settings, limit=limit, out=out, progress=sys.stderr.isatty())
     except (ValueError, FileNotFoundError) as exc:
-        print(f"devtools.evaluate: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
-    if args.json:
+    if as_json:
         print(json.dumps(result, ensure_ascii=False))
     return 0
 

@@ -151,3 +151,18 @@ def test_the_command_refuses_a_missing_corpus_in_one_line(tmp_path: Path) -> Non
     done = _evaluate(tmp_path, "extraction", str(tmp_path / "nowhere"))
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("devtools.evaluate: ") and done.stderr.count("\n") == 1
+
+
+def test_newsingest_eval_plaintext_scores_each_language_beside_doing_nothing(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "NEWSINGEST_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "eval", "plaintext", str(CORPUS), "--limit", "12",
+         "--json"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert "lang=en" in done.stderr and "false positives" in done.stderr
+    assert result["groups"]["all"]["ours"]["f1"] > result["groups"]["all"]["nothing"]["f1"]

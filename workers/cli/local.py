@@ -259,22 +259,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    out = sys.stderr if args.json else sys.stdout
-    try:
-        result = evaluate.run(
-            args.kind,
-            Path(args.corpus_dir),
-            settings,
-            limit=args.limit,
-            out=out,
-            progress=sys.stderr.isatty(),
-        )
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"newsingest eval: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    return 0
+    return evaluate.report(
+        args.kind,
+        Path(args.corpus_dir),
+        settings,
+        limit=args.limit,
+        as_json=args.json,
+        prog="newsingest eval",
+    )
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
