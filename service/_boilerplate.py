@@ -170,10 +170,19 @@ _ANY_NAME_RE = re.compile(
 )
 
 
+# The same words, matched case-sensitively in a lower-cased ASCII name (the words are lower
+# case and ASCII): three times faster than a case-insensitive search, and the same match.
+_ANY_NAME_LOWER_RE = re.compile(_ANY_NAME_RE.pattern)
+
+
 @lru_cache(maxsize=4096)
 def _name_kind(name: str) -> str | None:
     """What a class/id names (pages repeat their class names: cached; one search)."""
-    found = _ANY_NAME_RE.search(name)
+    # Beyond ASCII, case folding matches more ("ſ" is "s"): the case-insensitive search.
+    ascii_ = name.isascii()
+    found = (_ANY_NAME_LOWER_RE if ascii_ else _ANY_NAME_RE).search(
+        name.lower() if ascii_ else name
+    )
     if found is None:
         return None
     return TEASER if found.group("prompt") is None else PROMPT

@@ -20,8 +20,9 @@ import hashlib
 import inspect
 import logging
 import re
+from collections.abc import Callable
 from copy import deepcopy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final, Protocol
 
@@ -46,6 +47,7 @@ except ImportError as exc:  # pragma: no cover - a trafilatura that moved its in
 
 __all__ = [
     "AUTHOR_RULES_DIGEST",
+    "DeferredError",
     "INTERNALS",
     "PARSER_ERRORS",
     "PUBLIC",
@@ -82,16 +84,30 @@ PARSER_ERRORS: Final = (
 )
 
 
+class DeferredError(Exception):
+    """What the deferred date search raised (one of :data:`PARSER_ERRORS`, its ``__cause__``),
+    apart from what the metadata rules recover from: the page fails as if it had run at once."""
+
+
+def _known(value: str | None) -> Callable[[], str | None]:
+    return lambda: value
+
+
 @dataclass(frozen=True)
 class PageMetadata:
-    """What trafilatura finds about a page besides its text."""
+    """What trafilatura finds about a page besides its text. Its date is htmldate's costly
+    search: the internals path runs it on the first call of ``find_date`` (or :attr:`date`)."""
 
     title: str | None = None
     author: str | None = None
     url: str | None = None
-    date: str | None = None
     sitename: str | None = None
     description: str | None = None
+    find_date: Callable[[], str | None] = field(default=_known(None), compare=False)
+
+    @property
+    def date(self) -> str | None:
+        return self.find_date()
 
 
 class Engine(Protocol):
@@ -169,7 +185,7 @@ class _Public:
             title=field("title"),
             author=field("author"),
             url=field("url"),
-            date=field("date"),
+            find_date=_known(field("date")),
             sitename=_tidy_sitename(field("sitename")),
             description=field("description"),
         )
@@ -208,7 +224,7 @@ class _Internals:
 
     def metadata(self, tree: HtmlElement, url: str | None) -> PageMetadata:
         """trafilatura's metadata steps minus categories, tags and licence (a third of its
-        time)."""
+        time); the date search is deferred to the first call of ``find_date``."""
         meta = tmeta.examine_meta(tree)
         if meta.author and " " not in meta.author:
             meta.author = None  # one-word "authors" in meta tags are site or desk names
@@ -225,11 +241,20 @@ class _Internals:
         title = meta.title or tmeta.extract_title(tree)
         author = meta.author or self.author(tree)
         page_url = meta.url or tmeta.extract_url(tree, url)
+
+        @cache  # run later, on the same tree (nothing changes it), at most once
+        def search_date() -> str | None:
+            try:
+                with bounded_json_ld(tree):
+                    return _find_date(tree, page_url)
+            except PARSER_ERRORS as exc:
+                raise DeferredError(str(exc)) from exc
+
         return PageMetadata(
             title=title,
             author=author,
             url=page_url,
-            date=_find_date(tree, page_url),
+            find_date=search_date,
             sitename=_tidy_sitename(meta.sitename or tmeta.extract_sitename(tree)),
             description=meta.description,
         )

@@ -379,9 +379,18 @@ def extract_html(
     if title:
         title = strip_section_suffixes(strip_site_suffix(title, site_name))
     # Title, bylines and dates: service.metadata, with trafilatura's as the last resort.
-    page = read_page(
-        tree, url, paragraphs, title=title, author=meta.author, date=meta.date, site_name=site_name
-    )
+    try:
+        page = read_page(
+            tree,
+            url,
+            paragraphs,
+            title=title,
+            author=meta.author,
+            date=meta.find_date,
+            site_name=site_name,
+        )
+    except _trafilatura.DeferredError as exc:  # trafilatura's date search, run only now
+        raise ExtractionError(f"trafilatura could not parse the page: {exc}") from exc.__cause__
     return Extracted(
         title=page.title or None,
         paragraphs=page.paragraphs,

@@ -16,7 +16,7 @@ Two steps, because the zone of a local time depends on what extraction cannot kn
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -101,14 +101,15 @@ def read_page(
     *,
     title: str | None = None,
     author: str | None = None,
-    date: str | None = None,
+    date: str | Callable[[], str | None] | None = None,
     site_name: str | None = None,
     now: datetime | None = None,
 ) -> PageMeta:
     """The metadata of one parsed page whose main text is ``paragraphs``.
 
     ``title``, ``author``, ``date`` and ``site_name`` are what trafilatura found: the last
-    resort for each field (its date is htmldate's guess, counted as text evidence of a day).
+    resort for each field (its date is htmldate's guess, counted as text evidence of a day;
+    a function that finds it is called only when no other evidence dates the page).
     """
     try:
         return _read_page(tree, url, paragraphs, title, author, date, site_name, now)
@@ -120,7 +121,8 @@ def read_page(
             exc,
             extra={"url": url},
         )
-        published = parse_iso(date, "text") if date else None
+        guess = date() if callable(date) else date
+        published = parse_iso(guess, "text") if guess else None
         return PageMeta(
             title=title,
             title_source="title" if title else None,
@@ -153,7 +155,7 @@ def _read_page(
     paragraphs: Sequence[str],
     title: str | None,
     author: str | None,
-    date: str | None,
+    date: str | Callable[[], str | None] | None,
     site_name: str | None,
     now: datetime | None,
 ) -> PageMeta:

@@ -13,6 +13,7 @@ the page shows in local time ("06/02/2022 - 13:48" beside 12:48Z) is given that 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -324,11 +325,12 @@ def find_dating(
     lines: PageLines,
     span: Span,
     url: str | None,
-    guess: str | None,
+    guess: str | Callable[[], str | None] | None,
     now: datetime | None = None,
     headline: str | None = None,
 ) -> Dating:
-    """The publication and modification time of a page (either may be None)."""
+    """The publication and modification time of a page (either may be None); ``guess`` is
+    htmldate's date, or a function that finds it, called only when no other evidence holds."""
     now = now or datetime.now(UTC)
     data_published, data_modified = data_times(markup, lines, span, headline, url, now)
     texts = text_candidates(lines, span, now)
@@ -346,16 +348,13 @@ def find_dating(
     ]  # fmt: skip
     best_text = next((c.stamp for c in sorted(texts, key=lambda c: c.score, reverse=True)
                       if c.stamp.label != "modified" and c.score > 0), None)  # fmt: skip
-    guessed = parse_iso(guess, "text") if guess else None
-    if guessed is not None and (guessed.when.month, guessed.when.day) == (1, 1):
-        guessed = None  # htmldate's reading of a bare year ("1996年3月号" -> 1996-01-01)
-    if guessed is not None:
-        guessed = replace(guessed, when=guessed.when.replace(tzinfo=None), precision="day")
     # A month alone ("1996年3月号") only when nothing names a day; htmldate's guess comes
     # after it, as htmldate reads such a month as its first day.
-    tiers = [*structured, best_text, data_published, url_date(url), _month_line(lines, span, now),
-             guessed]  # fmt: skip
+    tiers = [*structured, best_text, data_published, url_date(url), _month_line(lines, span, now)]
     chosen = next((s for s in tiers if s is not None and plausible(s, now)), None)
+    if chosen is None:  # htmldate's guess, the last resort: only now asked for (it is costly)
+        guessed = _guessed(guess() if callable(guess) else guess)
+        chosen = guessed if guessed is not None and plausible(guessed, now) else None
     modified = _jsonld(markup, _JSONLD_MODIFIED, "modified", now) or _first(
         markup.meta(*_META_MODIFIED) + _microdata(markup, "dateModified"), "meta", "modified", now
     )
@@ -408,6 +407,14 @@ def find_dating(
     if modified is not None and _before(modified, chosen):
         modified = None
     return Dating(chosen, modified)
+
+
+def _guessed(guess: str | None) -> Stamp | None:
+    """htmldate's date as a day, unless it is a bare year's reading."""
+    guessed = parse_iso(guess, "text") if guess else None
+    if guessed is None or (guessed.when.month, guessed.when.day) == (1, 1):
+        return None  # htmldate's reading of a bare year ("1996年3月号" -> 1996-01-01)
+    return replace(guessed, when=guessed.when.replace(tzinfo=None), precision="day")
 
 
 def _before(a: Stamp, b: Stamp) -> bool:

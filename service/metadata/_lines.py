@@ -10,9 +10,11 @@ article's header or footer?".
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 _BLOCK = frozenset({
@@ -23,8 +25,10 @@ _BLOCK = frozenset({
 })  # fmt: skip
 _SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option",
                    "textarea", "svg", "iframe", "object", "button", "math"})  # fmt: skip
+# What ends a line, at its start and at its end.
+_BREAKS = _BLOCK | {"br"}
+_HEADINGS = {f"h{level}": level for level in range(1, 7)}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
 # What extraction writes around a paragraph that the page does not show: list and quote
 # markers, table pipes.
 _MARKUP = re.compile(r"^(?:[-*•>#]+|\d+\.)\s+|^\|\s*|\s*\|$")
@@ -60,80 +64,112 @@ class Line:
 class PageLines:
     lines: list[Line] = field(default_factory=list)
     _compact: list[str] = field(default_factory=list)
+    # The compact lines joined by newlines (which none holds), and where each one starts:
+    # a search for a needle reads them all in one str.find.
+    _joined: str = ""
+    _starts: list[int] = field(default_factory=list)
 
     def compact(self, index: int) -> str:
         """The line without whitespace, for matching text that other code re-spaced."""
         if not self._compact:
-            self._compact = [_SPACE.sub("", line.text) for line in self.lines]
+            self._compact = ["".join(line.text.split()) for line in self.lines]
         return self._compact[index]
 
     def find(self, needle: str, start: int = 0, stop: int | None = None) -> int:
         """The first line at or after ``start`` holding ``needle`` (whitespace ignored)."""
-        key = _SPACE.sub("", needle)
+        key = "".join(needle.split())
         if not key:
             return -1
         end = len(self.lines) if stop is None else min(stop, len(self.lines))
-        for index in range(max(0, start), end):
-            if key in self.compact(index):
-                return index
-        return -1
+        begin = max(0, start)
+        if begin >= end:
+            return -1
+        if not self._starts:
+            self.compact(0)
+            self._joined = "\n".join(self._compact)
+            position = 0
+            for text in self._compact:
+                self._starts.append(position)
+                position += len(text) + 1
+        found = self._joined.find(key, self._starts[begin])
+        if found < 0:
+            return -1
+        index = bisect_right(self._starts, found) - 1  # the key holds no newline: one line
+        return index if index < end else -1
 
 
 def page_lines(root: HtmlElement) -> PageLines:
-    """The visible lines of ``root``'s body (or the whole tree when it has none)."""
+    """The visible lines of ``root``'s body (or the whole tree when it has none).
+
+    One walk over the tree (lxml's iterwalk, in C): a block element or ``<br>`` ends the
+    line at its start and at its end; text goes to the line being read with the link depth
+    and heading level of the element it stands in (a tail: of the element's parent).
+    """
     body = root.find(".//body")
     start = body if body is not None else root
     out = PageLines()
+    lines = out.lines
     parts: list[str] = []
-    state = {"links": 0, "owner": start, "heading": 0}
-
-    def flush() -> None:
-        if parts:
-            text = _SPACE.sub(" ", "".join(parts)).strip()[:MAX_LINE_CHARS]
-            if text and len(out.lines) < MAX_LINES:
-                owner = state["owner"]
-                owner = owner if isinstance(owner, HtmlElement) else start
-                links = min(int(state["links"]), len(text))
-                out.lines.append(Line(text, owner, links, int(state["heading"])))
-            parts.clear()
-        state["links"] = 0
-        state["heading"] = 0
-
-    # An explicit stack: ("open", element, link depth, heading) and ("tail", element, ...).
-    stack: list[tuple[str, HtmlElement, int, int]] = [("open", start, 0, 0)]
-    while stack:
-        kind, el, in_link, heading = stack.pop()
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if kind == "tail":
-            if tag in _BLOCK or tag == "br":
-                flush()
-                state["owner"] = el.getparent() if el.getparent() is not None else start
-            if el.tail:
-                _add(parts, state, el.tail, in_link, heading)
-            continue
-        stack.append(("tail", el, in_link, heading))
-        if not tag or tag in _SKIP or _hidden(el):
-            continue
-        if tag in _BLOCK or tag == "br":
-            flush()
-            state["owner"] = el
-        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            heading = int(tag[1])
-        link = in_link + (1 if tag == "a" else 0)
-        if el.text:
-            _add(parts, state, el.text, link, heading)
-        for child in reversed(el):
-            stack.append(("open", child, link, heading))
-    flush()
+    links = heading = 0  # link characters and heading level of the line being read
+    owner = start
+    # (link depth, heading) of each open element, for its text; below it, its parent's.
+    context: list[tuple[int, int]] = [(0, 0)]
+    walk = etree.iterwalk(start, events=("start", "end", "comment", "pi"))
+    for event, el in walk:
+        if event == "start":
+            tag = el.tag
+            in_link, level = context[-1]
+            if tag in _SKIP or _hidden(el):
+                context.append((in_link, level))
+                walk.skip_subtree()  # the element's "end" comes next, for its tail
+                continue
+            if tag in _BREAKS:
+                if parts:
+                    _flush(lines, parts, owner, links, heading, start)
+                links = heading = 0
+                owner = el
+            if tag == "a":
+                in_link += 1
+            elif tag in _HEADINGS:
+                level = _HEADINGS[tag]
+            context.append((in_link, level))
+            text = el.text
+        else:
+            if event == "end":
+                context.pop()
+                if el.tag in _BREAKS:
+                    if parts:
+                        _flush(lines, parts, owner, links, heading, start)
+                    links = heading = 0
+                    parent = el.getparent()
+                    owner = parent if parent is not None else start
+            in_link, level = context[-1]
+            text = el.tail
+        if text:
+            parts.append(text)
+            if in_link:
+                links += len(text.strip())
+            if level and not text.isspace():
+                heading = level
+    if parts:
+        _flush(lines, parts, owner, links, heading, start)
     return out
 
 
-def _add(parts: list[str], state: dict[str, object], text: str, in_link: int, heading: int) -> None:
-    parts.append(text)
-    if in_link:
-        state["links"] = int(state["links"]) + len(text.strip())  # type: ignore[call-overload]
-    if heading and text.strip():
-        state["heading"] = heading
+def _flush(
+    lines: list[Line],
+    parts: list[str],
+    owner: HtmlElement,
+    links: int,
+    heading: int,
+    start: HtmlElement,
+) -> None:
+    """End the line being read: ``parts`` make one line (blanks collapsed), if any text."""
+    text = " ".join("".join(parts).split())[:MAX_LINE_CHARS]
+    if text and len(lines) < MAX_LINES:
+        owner = owner if isinstance(owner, HtmlElement) else start
+        lines.append(Line(text, owner, min(links, len(text)), heading))
+    parts.clear()
 
 
 def _hidden(el: HtmlElement) -> bool:
@@ -176,9 +212,9 @@ class Span:
 def article_span(lines: PageLines, title: str | None, paragraphs: Sequence[str]) -> Span:
     """Find the headline and the first and last paragraph of the extracted text."""
     first = last = -1
-    title_key = _SPACE.sub("", title or "")
+    title_key = "".join((title or "").split())
     # The headline is often the text's first paragraph; the text starts after it.
-    texts = [_SPACE.sub("", _MARKUP.sub("", p)) for p in paragraphs]
+    texts = ["".join(_MARKUP.sub("", p).split()) for p in paragraphs]
     body = [t for t in texts if t and not (title_key and t in title_key)]
     keys = [t[:24] for t in body]
     for key in keys[:3]:  # the first paragraph may be one the page does not show as a line

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 _JSON_LD_MAX_CHARS = 1_000_000
@@ -40,6 +41,12 @@ _DATA_NOT_TIME = re.compile(
     re.IGNORECASE,
 )
 _MAX_DATA_TIMES = 200
+# What read_markup reads: the tags of its pass, then the elements its two searches find.
+_READ_TAGS = ("meta", "script", "time", "title", "h1", "h2", "h3", "a", "span", "link")
+_WITH_ITEMPROP = etree.XPath("descendant-or-self::*[@itemprop][not(self::meta or self::script)]")
+_WITH_DATA_ATTRIBUTE = etree.XPath(
+    "descendant-or-self::*[not(self::script)][@*[starts-with(name(), 'data-')]]"
+)
 
 
 @dataclass
@@ -122,14 +129,14 @@ class Markup:
 
 
 def read_markup(root: HtmlElement, url: str | None) -> Markup:
-    """Everything the metadata rules read from markup, in one pass over the tree."""
+    """Everything the metadata rules read from markup, in a few passes over the tree: one
+    over the tags read here, and lxml's search for the few elements with ``itemprop`` or a
+    data-* attribute (scripts left out), each in document order."""
     out = Markup()
     scripts: list[str] = []
     budget = _JSON_LD_PAGE_CHARS
-    for el in root.iter():
+    for el in root.iter(*_READ_TAGS):
         tag = el.tag
-        if not isinstance(tag, str):
-            continue
         if tag == "meta":
             _meta(out, el)
         elif tag == "script":
@@ -153,15 +160,19 @@ def read_markup(root: HtmlElement, url: str | None) -> Markup:
             if text:
                 links = [a.get("href") or "" for a in el.iter("a")][:5]
                 out.subheads.append((text, links))
-        rel = (el.get("rel") or "").lower().split()
-        if "author" in rel and tag in ("a", "span", "link"):
-            out.rel_authors.append(el)
-        if len(out.data_times) < _MAX_DATA_TIMES:
-            _data_times(out, el)
+        if tag in ("a", "span", "link"):
+            rel = el.get("rel")
+            if rel and "author" in rel.lower().split():
+                out.rel_authors.append(el)
+    for el in _WITH_ITEMPROP(root):
         prop = el.get("itemprop")
-        if prop and tag != "meta":
+        if prop:
             for name in prop.split():
                 out.itemprops.setdefault(name, []).append(el)
+    for el in _WITH_DATA_ATTRIBUTE(root):
+        if len(out.data_times) >= _MAX_DATA_TIMES:
+            break
+        _data_times(out, el)
     _json_ld(out, scripts, url)
     return out
 
