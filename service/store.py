@@ -332,6 +332,15 @@ class Store:
         loaded: dict[str, Any] = json.loads(_text(raw))
         return loaded
 
+    def tombstone(self, doc_id: str) -> dict[str, str] | None:
+        """What is kept of a document whose latest entry left the stream (version,
+        updated_at), or None when there is a stored document or nothing at all."""
+        key = self.settings.document_key(doc_id)
+        raw = cast(list[Any], self.client.hmget(key, ["doc", "version", "updated_at"]))
+        if raw[0] is not None or raw[1] is None:
+            return None
+        return {"version": _text(raw[1]), "updated_at": _text(raw[2] or b"")}
+
     def forget_trimmed(self, batch: int = 500) -> int:
         """Forget every stored document whose latest entry has left the stream; returns how
         many. Publishing does this for the entries it trims; this is for hashes written by

@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -221,3 +222,20 @@ def test_translate_cuts_a_long_line_with_a_warning(settings_env: dict[str, str])
     assert out.returncode == 0, out.stderr
     assert len(out.stdout.splitlines()) == 2
     assert "stdin line 1 is longer than 20 characters" in out.stderr
+
+
+@pytest.mark.parametrize("command", [["worker", "--queue", "ingest"], ["run"]])
+def test_a_broken_glossary_stops_the_service_at_start_in_one_line(
+    command: list[str], settings_env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = dict(settings_env, NEWSINGEST_GLOSSARY_FILE=str(tmp_path / "nope.toml"))
+    out = run_cli(missing, *command, timeout=120)
+    assert out.returncode == 1
+    [line] = out.stderr.splitlines()
+    assert "glossary_file" in line and "does not exist" in line
+    broken = tmp_path / "terms.toml"
+    broken.write_text('"中美" = "China–US"\n')  # a term outside a language table
+    out = run_cli(dict(settings_env, NEWSINGEST_GLOSSARY_FILE=str(broken)), *command, timeout=120)
+    assert out.returncode == 1
+    [line] = out.stderr.splitlines()
+    assert line.startswith("newsingest: ") and "terms.toml" in line

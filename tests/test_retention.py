@@ -191,6 +191,20 @@ def test_hashes_of_entries_trimmed_before_the_script_trimmed_them_can_be_forgott
     assert store.forget_trimmed() == 0
 
 
+def test_a_trimmed_document_leaves_a_tombstone_that_get_can_name(
+    settings: Settings, redis_client: redis.Redis
+) -> None:
+    store = Store(redis_client, settings.replace(stream_maxlen=0))
+    for i in range(2):
+        store.publish(doc(i), annotate=False)
+    redis_client.xtrim(settings.documents_stream, maxlen=1, approximate=False)
+    assert store.forget_trimmed() == 1
+    gone = store.tombstone(doc(0).id)
+    assert gone is not None and gone["version"] == "1"
+    assert store.tombstone(doc(1).id) is None  # still stored
+    assert store.tombstone("no-such-id") is None
+
+
 def test_upgrade_forgets_what_older_versions_left_once_per_deployment(
     settings: Settings, redis_client: redis.Redis
 ) -> None:

@@ -37,6 +37,20 @@ def refuse_insecure_redis(settings: Settings, url: str) -> None:
         raise SystemExit(f"newsingest: {problem}")
 
 
+def refuse_broken_glossary(settings: Settings) -> None:
+    """Exit before starting when the glossary cannot be read: a named file that is missing,
+    or one that is not a valid glossary (otherwise every translation would fail later)."""
+    from service._glossary import GlossaryError, load_glossary
+
+    path = settings.glossary_path
+    if settings.glossary_file and not path.is_file():
+        raise SystemExit(f"newsingest: glossary_file {str(path)!r} does not exist")
+    try:
+        load_glossary(path)
+    except GlossaryError as exc:
+        raise SystemExit(f"newsingest: {exc}") from None
+
+
 def stop_requested() -> threading.Event:
     """An event set by SIGTERM or SIGINT, for the long-running commands."""
     event = threading.Event()

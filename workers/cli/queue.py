@@ -88,9 +88,17 @@ def cmd_consume(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_get(args: argparse.Namespace, settings: Settings) -> int:
     from service.store import Store
 
-    doc = Store(client(settings), settings).get(args.id)
+    store = Store(client(settings), settings)
+    doc = store.get(args.id)
     if doc is None:
-        fail(f"no document {args.id}")
+        gone = store.tombstone(args.id)
+        if gone is not None:
+            fail(
+                f"document {args.id} (version {gone['version']}) has left the stream's retention; "
+                "only documents whose latest entry is in the stream are kept (docs/stream.md)"
+            )
+        else:
+            fail(f"no document {args.id}")
         return 1
     emit(doc)
     return 0

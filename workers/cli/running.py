@@ -15,7 +15,12 @@ from service.errors import ModelError
 from service.settings import Settings
 
 from . import _options as opt
-from ._common import redis_url_file, refuse_insecure_redis, stop_requested
+from ._common import (
+    redis_url_file,
+    refuse_broken_glossary,
+    refuse_insecure_redis,
+    stop_requested,
+)
 
 
 def worker_argv(
@@ -57,6 +62,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from workers.app import make_app
 
     refuse_insecure_redis(settings, settings.redis_url)
+    refuse_broken_glossary(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     make_app(settings).worker_main(celery_worker_args(args, settings))
     return 0
@@ -88,6 +94,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     embedded: EmbeddedRedis | None = None
     url = settings.redis_url
     refuse_insecure_redis(settings, url)
+    refuse_broken_glossary(settings)
     if not url:
         embedded = EmbeddedRedis(settings.data_dir / "redis").start()
         url = embedded.url
