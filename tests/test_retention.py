@@ -178,14 +178,22 @@ def test_stored_documents_level_off_under_a_steady_input(
     assert memory[1] < 2000 * size / 4
 
 
+def _published_then_trimmed_as_before(
+    settings: Settings, redis_client: redis.Redis, docs: int
+) -> Store:
+    """``docs`` documents published uncapped, then all but the last entry trimmed as the old
+    XADD MAXLEN ~ did: the entries go, their hashes stay."""
+    store = Store(redis_client, settings.replace(stream_maxlen=0))
+    for i in range(docs):
+        store.publish(doc(i), annotate=False)
+    redis_client.xtrim(settings.documents_stream, maxlen=1, approximate=False)
+    return store
+
+
 def test_hashes_of_entries_trimmed_before_the_script_trimmed_them_can_be_forgotten(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
-    store = Store(redis_client, settings.replace(stream_maxlen=0))
-    for i in range(4):
-        store.publish(doc(i), annotate=False)
-    # As the old XADD MAXLEN ~ did: the entries go, their hashes stay.
-    redis_client.xtrim(settings.documents_stream, maxlen=1, approximate=False)
+    store = _published_then_trimmed_as_before(settings, redis_client, 4)
     assert store.forget_trimmed() == 3
     assert [store.get(doc(i).id) is not None for i in range(4)] == [False, False, False, True]
     assert store.forget_trimmed() == 0
@@ -194,10 +202,7 @@ def test_hashes_of_entries_trimmed_before_the_script_trimmed_them_can_be_forgott
 def test_a_trimmed_document_leaves_a_tombstone_that_get_can_name(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
-    store = Store(redis_client, settings.replace(stream_maxlen=0))
-    for i in range(2):
-        store.publish(doc(i), annotate=False)
-    redis_client.xtrim(settings.documents_stream, maxlen=1, approximate=False)
+    store = _published_then_trimmed_as_before(settings, redis_client, 2)
     assert store.forget_trimmed() == 1
     gone = store.tombstone(doc(0).id)
     assert gone is not None and gone["version"] == "1"
@@ -208,10 +213,7 @@ def test_a_trimmed_document_leaves_a_tombstone_that_get_can_name(
 def test_upgrade_forgets_what_older_versions_left_once_per_deployment(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
-    store = Store(redis_client, settings.replace(stream_maxlen=0))
-    for i in range(3):
-        store.publish(doc(i), annotate=False)
-    redis_client.xtrim(settings.documents_stream, maxlen=1, approximate=False)
+    store = _published_then_trimmed_as_before(settings, redis_client, 3)
     assert store.upgrade() == 2
     # A second start does nothing, even when there would be something to forget.
     store.publish(doc(3), annotate=False)
