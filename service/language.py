@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
+from langdetect.utils.ngram import NGram
 
 from ._word_prior import PRIOR_CONFIDENCE, WORD_PRIOR_MAX_WORDS, with_word_prior
 from .scripts import CJK_SCRIPTS, CJK_WEIGHT, HAN, Script, script_of
@@ -112,9 +115,59 @@ def _detector_factory() -> DetectorFactory:
     return _factory
 
 
+# langdetect normalises every character of its sample through a chain of Unicode-block
+# tests (a third of its time on a page); the result depends on the character alone.
+_normalised = cache(NGram.normalize)
+
+
+class _Detector(Detector):  # type: ignore[misc]
+    """langdetect's detector, with its n-gram extraction reading each normalised character
+    from a cache: the same n-grams in the same order as ``Detector._extract_ngrams``."""
+
+    def _extract_ngrams(self) -> list[str]:
+        known = self.word_lang_prob_map
+        result: list[str] = []
+        grams, capital = " ", False
+        for ch in self.text:  # NGram.add_char, then the 1- to 3-grams it now ends
+            ch = _normalised(ch)
+            last = grams[-1]
+            if last == " ":
+                grams, capital = " ", False
+                if ch == " ":
+                    continue
+            elif len(grams) >= NGram.N_GRAM:
+                grams = grams[1:]
+            grams += ch
+            capital = (capital or last.isupper()) if ch.isupper() else False
+            if capital:
+                continue
+            for n in (1, 2, 3):
+                if len(grams) < n:
+                    break
+                w = grams[-n:]
+                if w != " " and w in known:
+                    result.append(w)
+        return result
+
+    def _update_lang_prob(self, prob: list[float], word: str, alpha: float) -> bool:
+        """``Detector._update_lang_prob`` in one comprehension: the same products."""
+        lang_prob_map = self.word_lang_prob_map.get(word)
+        if lang_prob_map is None:
+            return False
+        weight = alpha / self.BASE_FREQ
+        prob[:] = [p * (weight + q) for p, q in zip(prob, lang_prob_map, strict=True)]
+        return True
+
+    def _normalize_prob(self, prob: list[float]) -> float:
+        """``Detector._normalize_prob``: the same quotients, the largest returned."""
+        total = sum(prob)
+        prob[:] = [p / total for p in prob]
+        return max(prob)
+
+
 def _langdetect(text: str, seed: int) -> list[tuple[str, float]]:
     """Seeded langdetect probabilities, best first; empty when it finds no features."""
-    detector = _detector_factory().create()
+    detector = _Detector(_detector_factory())
     detector.seed = seed  # per detector: the class-level seed would race between threads
     detector.append(text[:_MAX_DETECT_CHARS])
     try:
@@ -128,6 +181,13 @@ def _langdetect(text: str, seed: int) -> list[tuple[str, float]]:
             name = _LANGDETECT_NAMES.get(lang, lang)
             merged[name] = merged.get(name, 0.0) + float(prob)
     return sorted(merged.items(), key=lambda pair: -pair[1])
+
+
+@cache
+def _letter(ch: str) -> tuple[str | None, str]:
+    """A character's script and, for Han, its variant (see :func:`_han_variant`)."""
+    script = script_of(ch)
+    return script, _han_variant(ch) if script == Script.HAN else ""
 
 
 @cache
@@ -166,17 +226,17 @@ class _Profile:
     def of(cls, text: str) -> _Profile:
         counts: dict[str, int] = {}
         simplified = traditional = 0
-        for ch in _without_addresses(text[:_MAX_SCAN_CHARS]):
+        # Each distinct character once (Counter counts in C): a page repeats its letters.
+        for ch, n in Counter(_without_addresses(text[:_MAX_SCAN_CHARS])).items():
             if ch < "A":
                 continue
-            script = script_of(ch)
+            script, variant = _letter(ch)
             if script is None:
                 continue
-            counts[script] = counts.get(script, 0) + 1
-            if script == Script.HAN:
-                variant = _han_variant(ch)
-                simplified += variant == "Hans"
-                traditional += variant == "Hant"
+            counts[script] = counts.get(script, 0) + n
+            if variant:
+                simplified += n * (variant == "Hans")
+                traditional += n * (variant == "Hant")
         return cls(counts, simplified, traditional)
 
     def count(self, script: str) -> int:
