@@ -46,6 +46,49 @@ def test_process_reports_a_bad_input_and_goes_on(settings_env: dict[str, str]) -
     assert len(out.stdout.splitlines()) == 1
 
 
+def test_process_of_a_warc_gives_a_document_per_page_record(
+    settings_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A WARC (told by its bytes: this one is named .bin) is no page: each of its page records
+    is processed, with the record's URL and date; a 404 and a revisit are skipped, as a
+    backfill skips them, and a corrupt record is one line on stderr."""
+    from devtools.warcs import Record, corpus_pages, write_warc
+
+    pages = corpus_pages(["en"])[:2]
+    records = [
+        Record(
+            f"https://news.example/{i}.html",
+            page.path.read_bytes(),
+            date=f"2024-03-0{i + 1}T08:00:00Z",
+        )
+        for i, page in enumerate(pages)
+    ]
+    records.insert(1, Record("https://news.example/gone.html", b"<p>gone</p>", status=404))
+    records.append(Record("https://news.example/0.html", b"", kind="revisit", http=False))
+    path = tmp_path / "archive.bin"
+    write_warc(path, records)
+    out = run_cli(settings_env, "process", "--no-translate", str(path))
+    assert out.returncode == 0, out.stderr
+    docs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [d["url"] for d in docs] == [
+        "https://news.example/0.html",
+        "https://news.example/1.html",
+    ]
+    for doc in docs:
+        validate(doc)
+        assert doc["source"]["kind"] == "warc" and doc["text"]
+    assert docs[1]["source"]["fetched_at"].startswith("2024-03-02T08:00:00")
+
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0xFF  # inside the first page's gzip member
+    path.write_bytes(bytes(data))
+    out = run_cli(settings_env, "process", "--no-translate", str(path))
+    assert out.returncode == 1
+    assert len(out.stdout.splitlines()) == 1  # the second page still comes out
+    [line] = out.stderr.splitlines()
+    assert line.startswith(f"newsingest: {path}@0: warc_corrupt:"), line
+
+
 def test_detect_prints_code_and_confidence_per_line(settings_env: dict[str, str]) -> None:
     lines = "대통령은 22일 기자들과 만났다.\n中国海关总署公布了统计数据。\nThe treasury said so.\n"
     out = run_cli(settings_env, "detect", stdin=lines)

@@ -9,7 +9,7 @@ import time
 import traceback
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.errors import IngestError, ModelError, TranslationError
 from service.models import DEFAULT_INDEX_URL
@@ -19,12 +19,18 @@ from . import _options as opt
 from ._common import emit, fail
 from ._stdin import mostly_replaced, read_lines
 
+if TYPE_CHECKING:
+    from service.fetch import Source
+    from service.pipeline import Pipeline
+
 # `translate` sends stdin to the model this many lines at a time.
 TRANSLATE_BATCH_LINES = 64
 
 
 def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
-    """The whole route in-process, one JSON document per input on stdout."""
+    """The whole route in-process, one JSON document per input on stdout (per page record
+    of a WARC file)."""
+    from service.archive import warc_format
     from service.fetch import source_from_arg
     from service.models import install_from
     from service.pipeline import Pipeline
@@ -54,21 +60,59 @@ def cmd_process(args: argparse.Namespace, settings: Settings) -> int:
     for item in args.inputs:
         try:
             source = source_from_arg(item)
-            if args.lang:
-                source = source.with_hint(args.lang)
-            doc = pipeline.process(source, translate=not args.no_translate)
         except IngestError as exc:
             fail(f"{item}: {exc.reason}: {exc.message}")
             status = 1
             continue
-        except Exception as exc:  # noqa: BLE001 - one bad input must not stop the others
-            if settings.log_level == "DEBUG":
-                traceback.print_exc()
-            detail = " ".join(str(exc).split())[:300]
-            fail(f"{item}: internal_error: {type(exc).__name__}: {detail}")
+        if source.kind == "file" and warc_format(source.location) is not None:
+            status = max(status, _process_warc(pipeline, source.location, args, settings))
+            continue
+        if args.lang:
+            source = source.with_hint(args.lang)
+        status = max(status, _process_one(pipeline, item, source, args, settings))
+    return status
+
+
+def _process_one(
+    pipeline: Pipeline, label: str, source: Source, args: argparse.Namespace, settings: Settings
+) -> int:
+    """One input through the route: its document on stdout, or one line on stderr (1)."""
+    try:
+        doc = pipeline.process(source, translate=not args.no_translate)
+    except IngestError as exc:
+        fail(f"{label}: {exc.reason}: {exc.message}")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - one bad input must not stop the others
+        if settings.log_level == "DEBUG":
+            traceback.print_exc()
+        detail = " ".join(str(exc).split())[:300]
+        fail(f"{label}: internal_error: {type(exc).__name__}: {detail}")
+        return 1
+    emit(doc.as_dict())
+    return 0
+
+
+def _process_warc(
+    pipeline: Pipeline, path: str, args: argparse.Namespace, settings: Settings
+) -> int:
+    """A WARC file (told by its first bytes): each page record through the route, as a
+    backfill would send it, one document each. Records a backfill skips (revisits, requests,
+    non-200 or non-page responses) are skipped; a damaged record is one line on stderr."""
+    from service.archive import Broken, Filters, record_source, scan
+
+    filters = Filters(language_hint=args.lang or None)
+    status = 0
+    for item in scan(path, prefix_bytes=filters.prefix_bytes):
+        if isinstance(item, Broken):
+            fail(f"{path}@{item.offset}: {item.reason}: {item.error}")
             status = 1
             continue
-        emit(doc.as_dict())
+        if filters.drop_reason(item) is not None:
+            continue
+        source = record_source(path, item.offset, item.url, item.record_id, filters.language_hint)
+        status = max(
+            status, _process_one(pipeline, f"{path}@{item.offset}", source, args, settings)
+        )
     return status
 
 
