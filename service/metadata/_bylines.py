@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ._surnames import CHINESE_SURNAMES, COMPOUND_SURNAMES
 
@@ -69,7 +70,8 @@ _AGENCY_HEAD = re.compile(
 )
 # "AP National Political", "Reuters Breakingviews": a desk named after its agency.
 _AGENCY_DESK = re.compile(r"(AP|AFP|Reuters|Xinhua|Yonhap|Kyodo)(?:\s+[A-Z][a-z]+){1,3}$")
-_SOURCE_RE = re.compile(r"(?:来源|來源|稿源|출처|Source)\s*[:：]\s*(?P<name>[^\s|｜/，,]{2,24})")
+_SOURCE_LABELS = ("来源", "來源", "稿源", "출처", "Source")
+_SOURCE_RE = re.compile(rf"(?:{'|'.join(_SOURCE_LABELS)})\s*[:：]\s*(?P<name>[^\s|｜/，,]{{2,24}})")
 
 # Words that say a name is a place, a desk or the site itself, never a person.
 _ORG_END = re.compile(
@@ -136,6 +138,13 @@ _ZH_BLOG_RE = re.compile(
     rf"|(?:^|\s)by\s+(?P<name2>[{_HAN}][{_HAN}A-Za-z0-9_.\-]{{1,19}}|[a-z][\w.\-]{{1,30}})(?=\s|$)"
 )
 _HAS_HAN = re.compile(rf"[{_HAN}]")
+_HAS_HANGUL = re.compile(rf"[{_HANGUL}]")
+# What every byline of a kind holds: a line without any is not searched for that kind.
+_ZH_ROLE_START = re.compile("[责責编編主值实實作撰文图圖口记記通]")  # a role's first character
+_ZH_BLOG_MARKS = ("由", "by")
+_EN_MARKS = ("by", "By", "BY", "Author:")
+# Every dateline holds a bracket or a Chinese agency (新华社, 新華社, 中新社, 中新网, 中央社).
+_DATELINE_MARKS = ("(", "[", "（", "【", "新", "央")
 _BRACKET_NAME_RE = re.compile(rf"[\[【]\s*(?P<name>[{_HAN}]{{2,4}})\s*[\]】]")
 _KO_ROLE = (
     r"(?:선임|수석|전문|객원|인턴|견습|사진|영상|취재)?\s*"
@@ -191,10 +200,13 @@ class Byline:
 # --------------------------------------------------------------------------- names
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")  # what str.isalnum() rejects, exactly
+
+
+@lru_cache(maxsize=4096)  # sites and title variants are compared again and again
 def normal(text: str) -> str:
     """A comparison key: NFKC, case folded, letters and digits only."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if ch.isalnum())
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def agency_of(name: str) -> str | None:
@@ -340,7 +352,12 @@ def _zh_names(text: str, *, strict: bool, explicit: bool = False) -> list[str]:
 
 def find_bylines(text: str) -> Iterator[Byline]:
     """Bylines in one line of text, in the order they stand."""
-    for match in _ZH_BYLINE_RE.finditer(text):
+    # Each pattern needs its script (or "by"): most lines are searched with one or none.
+    wide = not text.isascii()
+    han = wide and _HAS_HAN.search(text) is not None
+    hangul = wide and _HAS_HANGUL.search(text) is not None
+    roles = han and _ZH_ROLE_START.search(text) is not None
+    for match in _ZH_BYLINE_RE.finditer(text) if roles else ():
         role, names_text = match.group("role"), match.group("names")
         editor = re.fullmatch(_ZH_EDITOR, role) is not None
         # "文" alone is a byline only as "文/" or "文：" ("文化", "本文" are words).
@@ -363,17 +380,19 @@ def find_bylines(text: str) -> Iterator[Byline]:
         if names:
             end = match.end() + len(names_text)
             yield Byline(tuple(names), editor, match.start(), end)
-    for match in _ZH_BLOG_RE.finditer(text) if _HAS_HAN.search(text) else ():
+    blog = han and any(mark in text for mark in _ZH_BLOG_MARKS)
+    for match in _ZH_BLOG_RE.finditer(text) if blog else ():
         name = clean_name(match.group("name") or match.group("name2") or "")
         if name:
             yield Byline((name,), False, match.start(), match.end())
-    for match in _KO_BYLINE_RE.finditer(text):
+    for match in _KO_BYLINE_RE.finditer(text) if hangul else ():
         names = [n for n in re.split(r"\s*[·,ㆍ]\s*", match.group("names")) if n]
         yield Byline(tuple(names), False, match.start(), match.end())
-    for match in _KO_LEAD_RE.finditer(text):
+    for match in _KO_LEAD_RE.finditer(text) if hangul else ():
         names = [n for n in re.split(r"\s*[·,ㆍ]\s*", match.group("names")) if n]
         yield Byline(tuple(names), False, match.start(), match.end())
-    for match in _EN_BYLINE_RE.finditer(text):
+    english = any(mark in text for mark in _EN_MARKS)
+    for match in _EN_BYLINE_RE.finditer(text) if english else ():
         raw = _EN_STOP.sub("", match.group("names"))
         names = [n for n in (clean_name(p) for p in split_names(raw)) if n]
         if names:
@@ -404,12 +423,15 @@ def lone_name(text: str) -> str | None:
 def agencies_in(text: str) -> list[str]:
     """Agencies a dateline or a source line credits ("新华社北京2月13日电", "来源：新华社")."""
     out: list[str] = []
-    for match in _DATELINE_AGENCY_RE.finditer(text[:200]):
+    head = text[:200]
+    dated = any(mark in head for mark in _DATELINE_MARKS)
+    for match in _DATELINE_AGENCY_RE.finditer(head) if dated else ():
         name = next((g for g in match.groups() if g), None)
         found = agency_of(name) if name else None
         if found and found not in out:
             out.append(found)
-    for match in _SOURCE_RE.finditer(text):
+    labelled = any(label in text for label in _SOURCE_LABELS)
+    for match in _SOURCE_RE.finditer(text) if labelled else ():
         found = agency_of(match.group("name"))
         if found and found not in out:
             out.append(found)

@@ -135,8 +135,6 @@ def text_candidates(lines: PageLines, span: Span, now: datetime) -> list[Candida
             continue
         seen.add(index)
         line = lines.lines[index]
-        if not any(ch.isdigit() for ch in line.text):
-            continue
         previous_end = 0
         for found in find_dates(line.text):
             window = line.text[max(previous_end, found.start - _LABEL_WINDOW) : found.start]
@@ -155,7 +153,7 @@ def text_candidates(lines: PageLines, span: Span, now: datetime) -> list[Candida
                 score += 6
             if stamp.timed:
                 score += 2
-            if _COMMENT.search(line.text) and label != "published":
+            if label != "published" and _COMMENT.search(line.text):
                 score -= 12
             if line.linked:
                 score -= 8
@@ -177,9 +175,10 @@ def _month_line(lines: PageLines, span: Span, now: datetime) -> Stamp | None:
         if index >= len(lines.lines):
             continue
         line = lines.lines[index]
-        if line.linked or _COMMENT.search(line.text):
+        months = list(find_months(line.text))  # most lines name none: asked first
+        if not months or line.linked or _COMMENT.search(line.text):
             continue
-        for found in find_months(line.text):
+        for found in months:
             window = line.text[max(0, found.start - _LABEL_WINDOW) : found.start]
             labelled = _PUBLISHED_LABEL.search(window) is not None
             rest = len(line.text) - (found.end - found.start)

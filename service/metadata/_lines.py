@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -32,6 +33,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 # What extraction writes around a paragraph that the page does not show: list and quote
 # markers, table pipes.
 _MARKUP = re.compile(r"^(?:[-*•>#]+|\d+\.)\s+|^\|\s*|\s*\|$")
+_MARKUP_STARTS = "-*•>#|"  # or a digit; at the end, a pipe
 # Bounds, so a hostile page costs what an ordinary one does.
 MAX_LINES = 20_000
 MAX_LINE_CHARS = 3_000
@@ -45,7 +47,7 @@ _TOP_LINES = 6
 _MIN_LAST_CHARS = 15
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     """One visible line: its text, the block element it belongs to and how much of it is
     link text (lists of related stories are links)."""
@@ -110,48 +112,54 @@ def page_lines(root: HtmlElement) -> PageLines:
     out = PageLines()
     lines = out.lines
     parts: list[str] = []
+    words = False  # whether the line being read holds more than whitespace
     links = heading = 0  # link characters and heading level of the line being read
     owner = start
-    # (link depth, heading) of each open element, for its text; below it, its parent's.
-    context: list[tuple[int, int]] = [(0, 0)]
+    # (link depth, heading, ends a line) of each open element; below it, its parent's.
+    context: list[tuple[int, int, bool]] = [(0, 0, False)]
     walk = etree.iterwalk(start, events=("start", "end", "comment", "pi"))
     for event, el in walk:
         if event == "start":
             tag = el.tag
-            in_link, level = context[-1]
+            in_link, level, _ = context[-1]
+            breaks = tag in _BREAKS
             if tag in _SKIP or _hidden(el):
-                context.append((in_link, level))
+                context.append((in_link, level, breaks))
                 walk.skip_subtree()  # the element's "end" comes next, for its tail
                 continue
-            if tag in _BREAKS:
-                if parts:
+            if breaks:
+                if words:
                     _flush(lines, parts, owner, links, heading, start)
+                parts.clear()
+                words = False
                 links = heading = 0
                 owner = el
             if tag == "a":
                 in_link += 1
             elif tag in _HEADINGS:
                 level = _HEADINGS[tag]
-            context.append((in_link, level))
+            context.append((in_link, level, breaks))
             text = el.text
         else:
-            if event == "end":
-                context.pop()
-                if el.tag in _BREAKS:
-                    if parts:
-                        _flush(lines, parts, owner, links, heading, start)
-                    links = heading = 0
-                    parent = el.getparent()
-                    owner = parent if parent is not None else start
-            in_link, level = context[-1]
+            if event == "end" and context.pop()[2]:
+                if words:
+                    _flush(lines, parts, owner, links, heading, start)
+                parts.clear()
+                words = False
+                links = heading = 0
+                parent = el.getparent()
+                owner = parent if parent is not None else start
+            in_link, level, _ = context[-1]
             text = el.tail
         if text:
             parts.append(text)
-            if in_link:
-                links += len(text.strip())
-            if level and not text.isspace():
-                heading = level
-    if parts:
+            if not text.isspace():
+                words = True
+                if in_link:
+                    links += len(text.strip())
+                if level:
+                    heading = level
+    if words:
         _flush(lines, parts, owner, links, heading, start)
     return out
 
@@ -164,12 +172,11 @@ def _flush(
     heading: int,
     start: HtmlElement,
 ) -> None:
-    """End the line being read: ``parts`` make one line (blanks collapsed), if any text."""
+    """End the line being read: ``parts`` make one line (blanks collapsed)."""
     text = " ".join("".join(parts).split())[:MAX_LINE_CHARS]
-    if text and len(lines) < MAX_LINES:
+    if len(lines) < MAX_LINES:
         owner = owner if isinstance(owner, HtmlElement) else start
         lines.append(Line(text, owner, min(links, len(text)), heading))
-    parts.clear()
 
 
 def _hidden(el: HtmlElement) -> bool:
@@ -213,18 +220,23 @@ def article_span(lines: PageLines, title: str | None, paragraphs: Sequence[str])
     """Find the headline and the first and last paragraph of the extracted text."""
     first = last = -1
     title_key = "".join((title or "").split())
-    # The headline is often the text's first paragraph; the text starts after it.
-    texts = ["".join(_MARKUP.sub("", p).split()) for p in paragraphs]
-    body = [t for t in texts if t and not (title_key and t in title_key)]
-    keys = [t[:24] for t in body]
-    for key in keys[:3]:  # the first paragraph may be one the page does not show as a line
-        first = lines.find(key)
+    # The first paragraph may be one the page does not show as a line: three are tried.
+    for text in islice(_body(paragraphs, title_key), 3):
+        first = lines.find(text[:24])
         if first >= 0:
             break
     if first >= 0:
         # Where the article ends: not at a short "Comments" line, nor in a list of links.
-        tail = [t[:24] for t in body if len(t) >= _MIN_LAST_CHARS]
-        for key in reversed(tail[-6:] or keys[-3:]):
+        longest: list[str] = []  # the last six long paragraphs, last first
+        latest: list[str] = []  # the last three, for a text of short ones
+        for text in _body(reversed(paragraphs), title_key):
+            if len(latest) < 3:
+                latest.append(text[:24])
+            if len(text) >= _MIN_LAST_CHARS:
+                longest.append(text[:24])
+                if len(longest) == 6:
+                    break
+        for key in longest or latest:
             index = lines.find(key, first)
             if index >= 0 and not lines.lines[index].linked:
                 last = index
@@ -242,6 +254,17 @@ def article_span(lines: PageLines, title: str | None, paragraphs: Sequence[str])
         if pool:
             title_line = pool[-1]  # the one nearest the text: page titles repeat in navigation
     return Span(title_line, first, last)
+
+
+def _body(paragraphs: Iterable[str], title_key: str) -> Iterator[str]:
+    """The paragraphs as lines hold them (no markup, no whitespace), in the order given; the
+    headline is often the text's first paragraph, and the text starts after it."""
+    for paragraph in paragraphs:
+        if paragraph[:1] in _MARKUP_STARTS or paragraph[:1].isdigit() or "|" in paragraph[-2:]:
+            paragraph = _MARKUP.sub("", paragraph)
+        text = "".join(paragraph.split())
+        if text and not (title_key and text in title_key):
+            yield text
 
 
 def _find_all(lines: PageLines, key: str, stop: int | None) -> list[int]:

@@ -41,11 +41,12 @@ _DATA_NOT_TIME = re.compile(
     re.IGNORECASE,
 )
 _MAX_DATA_TIMES = 200
-# What read_markup reads: the tags of its pass, then the elements its two searches find.
+# What read_markup reads: the tags of its pass, then the elements its search finds (one
+# search for both kinds: most of its cost is walking the tree).
 _READ_TAGS = ("meta", "script", "time", "title", "h1", "h2", "h3", "a", "span", "link")
-_WITH_ITEMPROP = etree.XPath("descendant-or-self::*[@itemprop][not(self::meta or self::script)]")
-_WITH_DATA_ATTRIBUTE = etree.XPath(
-    "descendant-or-self::*[not(self::script)][@*[starts-with(name(), 'data-')]]"
+_WITH_ITEMPROP_OR_DATA = etree.XPath(
+    "descendant-or-self::*[not(self::script)]"
+    "[(@itemprop and not(self::meta)) or @*[starts-with(name(), 'data-')]]"
 )
 
 
@@ -129,9 +130,9 @@ class Markup:
 
 
 def read_markup(root: HtmlElement, url: str | None) -> Markup:
-    """Everything the metadata rules read from markup, in a few passes over the tree: one
-    over the tags read here, and lxml's search for the few elements with ``itemprop`` or a
-    data-* attribute (scripts left out), each in document order."""
+    """Everything the metadata rules read from markup, in two passes over the tree: one
+    over the tags read here, and lxml's search for the few elements with ``itemprop`` (not
+    <meta>) or a data-* attribute (scripts left out), each in document order."""
     out = Markup()
     scripts: list[str] = []
     budget = _JSON_LD_PAGE_CHARS
@@ -164,29 +165,28 @@ def read_markup(root: HtmlElement, url: str | None) -> Markup:
             rel = el.get("rel")
             if rel and "author" in rel.lower().split():
                 out.rel_authors.append(el)
-    for el in _WITH_ITEMPROP(root):
+    for el in _WITH_ITEMPROP_OR_DATA(root):
         prop = el.get("itemprop")
-        if prop:
+        if prop and el.tag != "meta":
             for name in prop.split():
                 out.itemprops.setdefault(name, []).append(el)
-    for el in _WITH_DATA_ATTRIBUTE(root):
-        if len(out.data_times) >= _MAX_DATA_TIMES:
-            break
-        _data_times(out, el)
+        if len(out.data_times) < _MAX_DATA_TIMES:
+            _data_times(out, el)  # nothing when it has no data-* attribute
     _json_ld(out, scripts, url)
     return out
 
 
 def _data_times(out: Markup, el: HtmlElement) -> None:
     for name, value in el.attrib.items():
+        value = value.strip()
         if (
-            name.startswith("data-")
+            value[:1].isdigit()
+            and 8 <= len(value) <= 40
+            and name.startswith("data-")
             and _DATA_TIME_NAME.search(name, 5)
             and not _DATA_NOT_TIME.search(name, 5)
-            and 8 <= len(value.strip()) <= 40
-            and value.strip()[:1].isdigit()
         ):
-            out.data_times.append((el, name, value.strip()))
+            out.data_times.append((el, name, value))
 
 
 def _meta(out: Markup, el: HtmlElement) -> None:
@@ -198,7 +198,7 @@ def _meta(out: Markup, el: HtmlElement) -> None:
     content = el.get("content")
     if not key or content is None:
         return
-    value = " ".join(_TAGS.sub(" ", content).split())
+    value = " ".join((_TAGS.sub(" ", content) if "<" in content else content).split())
     if value:
         out.metas.setdefault(key.strip().lower(), []).append(value[:2000])
 

@@ -161,7 +161,9 @@ def find_people(
             footer_writers = footer_writers or any(not b.editor for b in bylines)
             footer_editors = footer_editors or any(b.editor for b in bylines)
         if in_header and not writers:
-            name = bracket_name(text) if any(ch.isdigit() for ch in text) else None
+            name = bracket_name(text)  # only on a date line: "2004年7月16日08:19 [ 黄宇 ]"
+            if name is not None and not any(ch.isdigit() for ch in text):
+                name = None
             if name is None and 0 < index - span.title <= 2 and not lines.lines[index].linked:
                 name = lone_name(text)  # "胡平" on its own line under an essay's headline
             if name:

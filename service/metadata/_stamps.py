@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 
 from ._zones import zone_by_name
 
@@ -226,6 +227,8 @@ _AM = frozenset({"오전", "上午", "凌晨", "早上"})
 
 # A line with more dates than this is a list or a calendar; the first ones are enough.
 _MAX_DATES_PER_TEXT = 32
+# Every date and month pattern spells a year: a line without one is not searched further.
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,15 @@ def _build(
 
 def find_dates(text: str, source: str = "text") -> Iterator[Found]:
     """Every date in a line of text that a reader would take for one, in order."""
+    return iter(_dates(text, source))
+
+
+@lru_cache(maxsize=1024)  # the date rules read the lines around an article more than once
+def _dates(text: str, source: str) -> tuple[Found, ...]:
+    return tuple(_scan(text, source)) if _YEAR.search(text) else ()
+
+
+def _scan(text: str, source: str) -> Iterator[Found]:
     seen: list[tuple[int, int]] = []
     for pattern in (_NUMERIC_RE, _ENGLISH_RE, _SLASHED_RE):
         for match in pattern.finditer(text):
@@ -350,6 +362,8 @@ _RANGE_AFTER = re.compile(r"\s*(?:[-–—~〜至到]|to\b|until\b)", re.IGNOREC
 
 def find_months(text: str, source: str = "text") -> Iterator[Found]:
     """Every month that a line names without a day, in order (precision "month")."""
+    if not _YEAR.search(text):
+        return
     taken = [(f.start, f.end) for f in find_dates(text, source)]
     for match in _MONTH_ONLY_RE.finditer(text):
         if any(s <= match.start() < e or s < match.end() <= e for s, e in taken):

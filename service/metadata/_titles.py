@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from ._bylines import normal
 
@@ -39,7 +40,8 @@ _MAX_TITLE_CHARS = 500
 _MIN_HEADING_KEY = 8
 
 
-def _segments(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=1024)  # each candidate is cut again by every rule that compares it
+def _segments(text: str) -> tuple[tuple[int, int], ...]:
     """The spans of ``text`` between separators."""
     spans: list[tuple[int, int]] = []
     start = 0
@@ -51,7 +53,7 @@ def _segments(text: str) -> list[tuple[int, int]]:
             break
     if start < len(text):
         spans.append((start, len(text)))
-    return spans or [(0, len(text))]
+    return tuple(spans) or ((0, len(text)),)
 
 
 def _runs(text: str) -> list[str]:
