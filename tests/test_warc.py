@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import brotli
 import pytest
@@ -18,6 +20,7 @@ from devtools.warcs import Page, Record, corpus_pages, write_warc
 from service.archive import (
     Broken,
     Filters,
+    Head,
     JobState,
     file_identity,
     job_id,
@@ -26,6 +29,16 @@ from service.archive import (
     scan,
     warc_format,
 )
+from service.archive._filters import (
+    _CHARSET_RE,
+    _META_LANG_RE,
+    CJK_LANGUAGES,
+    _search_tag,
+    language_allowed,
+    page_languages,
+    script_languages,
+)
+from service.archive._scan import _by_library, open_warc
 from service.errors import IngestError
 from service.fetch import FetchPolicy
 from service.pipeline import Pipeline
@@ -197,6 +210,68 @@ def test_the_language_prefilter_keeps_every_korean_and_chinese_corpus_page(
     assert others <= 0.05 * sum(n for lang, n in everything.items() if lang not in ("ko", "zh"))
 
 
+def page_head(body: bytes) -> Head:
+    """The Head the scan gives an HTML page in an HTTP 200 response: its first 8 KiB."""
+    return Head(0, "response", "http://a.test/", DATE, None, None, True, 200, "text/html", None,
+                "", "", "", body[:8192])  # fmt: skip
+
+
+def language_pages() -> list[bytes]:
+    """The corpus's pages as they are and with their markup in capitals, plus declarations
+    in the places and spellings the language test reads."""
+    pages = [p.path.read_bytes() for p in corpus_pages()]
+    tags = [b"<HTML LANG='KO'>", b"<meta http-equiv=Content-Language content=zh-CN>",
+            b"<META PROPERTY='og:locale' CONTENT='ja_JP'>", b"<meta charset=EUC-KR>",
+            b"<script>var k = 'og:locale'; var c = 'charset';</script>",
+            b"<meta name=x content=y><meta property=og:locale content=ko>"]  # fmt: skip
+    return [
+        *pages,
+        *(p[:3000].upper() + p[3000:] for p in pages),
+        *(t + p for t in tags for p in pages[:20]),
+    ]
+
+
+WANTED = [frozenset(w) for w in (("ko", "zh"), ("ko",), ("zh",), ("ja",), ("en",), ("ko", "en"))]
+
+
+def test_the_language_test_stops_at_the_first_wanted_evidence_with_the_full_answer() -> None:
+    for body in language_pages():
+        head = page_head(body)
+        for wanted in WANTED:
+            evidence = page_languages(head, wanted)
+            full = bool(evidence & wanted) or (not evidence and bool(wanted - CJK_LANGUAGES))
+            assert language_allowed(head, wanted) == full, (body[:80], wanted)
+
+
+def test_markup_searched_from_the_first_keyword_finds_what_a_search_from_the_start_finds() -> None:
+    searches = [(_CHARSET_RE, (b"charset",)), (_META_LANG_RE, (b"content-language", b"og:locale"))]
+    for body in language_pages():
+        lowered = body[:8192].lower()
+        for pattern, keywords in searches:
+            ours, whole = _search_tag(pattern, lowered, keywords), pattern.search(lowered)
+            assert (ours and ours.group(1)) == (whole and whole.group(1)), body[:80]
+
+
+def test_scripts_are_counted_by_their_utf8_lead_bytes() -> None:
+    def by_counting(prefix: bytes) -> set[str]:
+        rest = prefix.translate(None, bytes(range(128)))
+        hangul = sum(rest.count(bytes([b])) for b in (0xEB, 0xEC, 0xED))
+        kana = sum(rest.count(bytes([0xE3, b])) for b in (0x81, 0x82, 0x83))
+        han = sum(rest.count(bytes([b])) for b in range(0xE5, 0xEA))
+        found = {lang for lang, n in (("ko", hangul), ("ja", kana)) if n >= 8}
+        return found or ({"zh"} if han >= 8 else set())
+
+    samples = [
+        "한국어 기사 본문입니다",
+        "日本語のテキストですね",
+        "中文新闻的正文内容在这里",
+        "「中文」、。",
+    ]
+    texts = [s.encode() for s in samples] + ["a".join(s).encode() for s in samples]
+    for prefix in [*texts, *(body[:8192] for body in language_pages())]:
+        assert script_languages(prefix, None) == by_counting(prefix), prefix[:80]
+
+
 # ---- bad records ---------------------------------------------------------------------------
 
 
@@ -261,6 +336,92 @@ def test_a_corrupt_gzip_member_is_one_broken_record_and_the_scan_goes_on(tmp_pat
     assert [(b.offset, b.reason) for b in broken] == [(offsets[2], "warc_corrupt")]
     good = [i.url for i in items if not isinstance(i, Broken)]
     assert good == [r.url for k, r in enumerate(records) if k != 2]
+
+
+def library_scan(path: Path, *, prefix_bytes: int) -> list[Head | Broken]:
+    """What FastWARC alone gives for the whole file: the scan before its gzip fast path."""
+    fh, fmt = open_warc(str(path))
+    with fh:
+        size = os.fstat(fh.fileno()).st_size
+        return list(_by_library(fh, str(path), fmt, size, 0, prefix_bytes))
+
+
+def odd_and_plain_records() -> list[Record]:
+    html = b"<html lang='ko'><p>text</p></html>"
+    ctype = "Content-Type"
+    raw = {
+        "folded": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n charset=utf-8\r\n\r\nx",
+        "lf-only": b"HTTP/1.1 200 OK\nContent-Type: text/html\n\n<p>x</p>",
+        "no-end": b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n",
+        "odd-status": b"HTTP/1.1 2x0 OK\r\nContent-Type: text/html\r\n\r\nx",
+        "no-http": b"hello world\r\n\r\nx",
+        "empty": b"",
+    }
+    pages = [Record(f"https://news.test/{i}", p.path.read_bytes()) for i, p in
+             enumerate(small_pages(2))]  # fmt: skip
+    return [
+        *pages[:3],
+        Record("http://a.test/warcinfo", b"software: x", kind="warcinfo", http=False),
+        Record("http://a.test/request", b"", kind="request", http=False),
+        Record("http://a.test/req", b"", kind="request", raw_block=b"GET / HTTP/1.1\r\n\r\n"),
+        Record("http://a.test/revisit", b"", kind="revisit"),
+        Record("http://a.test/missing", html, status=404),
+        Record("dns:a.test", b"1.2.3.4", kind="response", http=False),
+        Record(
+            "http://a.test/gz", gzip.compress(html), http_headers=[("Content-Encoding", "gzip")]
+        ),
+        Record("http://a.test/chunked", b"5\r\nhello\r\n0\r\n\r\n", http_headers=[CHUNKED]),
+        Record("http://a.test/trunc", html, warc_headers=[TRUNCATED]),
+        Record("http://a.test/cs", html, content_type="text/html; charset=EUC-KR"),
+        Record("http://a.test/latin1", html, http_headers=[("X-Name", "caf\xe9")]),
+        Record("http://a.test/twice", html, http_headers=[("content-type", "text/plain")]),
+        Record("http://a.test/big", b"x", http_headers=[("X-Big", "a" * 20000)]),
+        Record("<http://a.test/angle>", html, date="2024-03-01T12:00:00+09:00"),
+        Record("http://a.test/p1", html, warc_headers=[(ctype, "application/http;msgtype=x")]),
+        Record("http://a.test/p2", html, warc_headers=[(ctype, "application/http ; msgtype=x")]),
+        Record("http://a.test/p3", html, warc_headers=[(ctype, "application/httpx")]),
+        Record("http://a.test/p4", html, warc_headers=[(ctype, "Application/HTTP")]),
+        *[Record(f"http://a.test/{name}", b"", raw_block=block) for name, block in raw.items()],
+        *pages[3:],
+    ]
+
+
+@pytest.mark.parametrize("damage", ["none", "corrupt", "cut", "trailing", "two-in-one"])
+def test_the_member_by_member_scan_gives_what_fastwarc_alone_gives(
+    tmp_path: Path, damage: str
+) -> None:
+    records = odd_and_plain_records()
+    path = tmp_path / "odd.warc.gz"
+    offsets = write_warc(path, records)
+    data = path.read_bytes()
+    if damage == "corrupt":
+        middle = (offsets[1] + offsets[2]) // 2
+        data = data[:middle] + bytes(40) + data[middle + 40 :]
+    elif damage == "cut":
+        data = data[: offsets[-2] + 1000]
+    elif damage == "trailing":
+        data += b"not a gzip member\n" * 3
+    elif damage == "two-in-one":  # records 4 and 5 in one member
+        second = gzip.decompress(data[offsets[4] : offsets[5]])
+        third = gzip.decompress(data[offsets[5] : offsets[6]])
+        data = data[: offsets[4]] + gzip.compress(second + third) + data[offsets[6] :]
+    path.write_bytes(data)
+    for prefix_bytes in (0, 8192):
+        ours, theirs = outcome(scan, path, prefix_bytes), outcome(library_scan, path, prefix_bytes)
+        assert ours == theirs
+    if damage == "none":
+        assert [h.offset for h in scan(str(path))] == offsets
+    if damage == "two-in-one":  # both refuse it, as they do a file gzipped as one stream
+        assert ours == "warc_not_seekable"
+
+
+def outcome(read: Any, path: Path, prefix_bytes: int) -> object:
+    """The heads and (offset, reason) of each broken record; the reason when it is refused."""
+    try:
+        items = list(read(str(path) if read is scan else path, prefix_bytes=prefix_bytes))
+    except IngestError as exc:
+        return exc.reason
+    return [i if isinstance(i, Head) else (i.offset, i.reason) for i in items]
 
 
 def test_a_plain_record_with_a_wrong_length_is_one_broken_record_and_the_scan_goes_on(

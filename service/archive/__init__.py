@@ -12,9 +12,10 @@ adds nothing.
 
 from ._detect import GZIP, PLAIN, warc_format, warc_format_of
 from ._filters import DROP_REASONS, Filters, parse_hosts, utc_bound
+from ._head import Broken, Head
 from ._read import read_record
 from ._run import RANGE_KIND, SCAN_KIND, record_source, run_range, run_scan, scan_payload
-from ._scan import Broken, Head, scan
+from ._scan import scan
 from ._state import DONE, FAILED, INGESTING, SCANNING, JobState, Progress, file_identity, job_id
 
 __all__ = [

@@ -20,7 +20,8 @@ from ..fetch._decompress import _decoder_for
 from ..fetch._policy import HTML_TYPES, TEXT_TYPES
 from ..normalise import canonical_url
 from ..records import Fetched, Source
-from ._scan import READ_ERRORS, media_type_of, open_warc, warc_date
+from ._head import media_type_of, warc_date
+from ._scan import READ_ERRORS, open_warc
 
 # HTTP response headers larger than this are not a response we can use.
 MAX_HTTP_HEADER = 64 * 1024

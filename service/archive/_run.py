@@ -24,7 +24,8 @@ from ..logs import current_stage
 from ..normalise import canonical_url
 from ..records import Source, WarcOrigin
 from ._filters import Filters
-from ._scan import Broken, Head, scan
+from ._head import Broken, Head
+from ._scan import scan
 from ._state import JobState
 
 log = logging.getLogger("newsingest.backfill")
