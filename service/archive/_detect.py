@@ -4,6 +4,7 @@ content starts with ``WARC/`` (a .warc.gz, one member per record), or plain ``WA
 from __future__ import annotations
 
 import os
+import stat
 import zlib
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -31,8 +32,11 @@ def warc_format_of(head: bytes) -> str | None:
 
 def warc_format(path: str | os.PathLike[str]) -> str | None:
     """``gzip`` or ``plain`` when the file at ``path`` is a WARC, else None (also when it
-    cannot be read: the caller's own checks name that)."""
+    cannot be read, or is no regular file: the caller's own checks name that). A FIFO or a
+    device is never opened here: opening a FIFO waits for a writer, for ever."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path, "rb") as fh:
             return warc_format_of(fh.read(_HEAD))
     except OSError:
