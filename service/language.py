@@ -13,7 +13,7 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
@@ -117,7 +117,10 @@ def _detector_factory() -> DetectorFactory:
 
 # langdetect normalises every character of its sample through a chain of Unicode-block
 # tests (a third of its time on a page); the result depends on the character alone.
-_normalised = cache(NGram.normalize)
+# Per-character caches are bounded: a stream of hostile text may hold any of Unicode's
+# million characters, and a worker runs for weeks.
+_CHAR_CACHE = 1 << 16
+_normalised = lru_cache(maxsize=_CHAR_CACHE)(NGram.normalize)
 
 
 class _Detector(Detector):  # type: ignore[misc]
@@ -183,14 +186,14 @@ def _langdetect(text: str, seed: int) -> list[tuple[str, float]]:
     return sorted(merged.items(), key=lambda pair: -pair[1])
 
 
-@cache
+@lru_cache(maxsize=_CHAR_CACHE)
 def _letter(ch: str) -> tuple[str | None, str]:
     """A character's script and, for Han, its variant (see :func:`_han_variant`)."""
     script = script_of(ch)
     return script, _han_variant(ch) if script == Script.HAN else ""
 
 
-@cache
+@lru_cache(maxsize=_CHAR_CACHE)
 def _han_variant(ch: str) -> str:
     """ "Hans"/"Hant" for characters only one standard has, "" for shared ones.
 
