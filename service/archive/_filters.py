@@ -254,10 +254,11 @@ def _code_of(match: re.Match[bytes] | None) -> set[str]:
 def script_languages(prefix: bytes, charset: str | None) -> set[str]:
     """ko for Hangul, ja for kana, zh for Han without either, in the scanned bytes.
 
-    UTF-8 (or undeclared) bytes are counted by their lead bytes, which is exact for the
-    blocks that matter and a hundred times faster than decoding and matching: Hangul
-    syllables start with EB-ED (and EA), Han ideographs with E4-E9, kana with E3 81-83. Any
-    other declared charset is decoded and matched."""
+    UTF-8 (or undeclared) bytes are counted by their lead bytes, a hundred times faster than
+    decoding and matching. The counts are lower bounds: lead bytes EB-ED (U+B000-U+DFFF)
+    count most Hangul syllables but not those under EA (U+AC00-U+AFFF), and E5-E9
+    (U+5000-U+9FFF) most Han ideographs but not those under E4 (U+4000-U+4FFF); kana are
+    E3 81-83. Any other declared charset is decoded and matched."""
     if prefix.isascii():
         return set()
     if charset in (None, "utf-8", "utf8"):
