@@ -434,3 +434,50 @@ def test_an_old_local_time_gets_a_zone_offset_in_whole_minutes() -> None:
 def test_a_record_from_before_precisions_keeps_its_date() -> None:
     got = settle("2005-05-07T21:23:57", None, None, language="zh", zones=ZONES)
     assert (got.date, got.precision, got.source) == ("2005-05-07T21:23:57+08:00", "second", None)
+
+
+# --------------------------------------------------------------------------- reading passes
+
+
+def test_page_lines_skip_hidden_elements_and_keep_compact_forms() -> None:
+    import lxml.html
+
+    from service.metadata._lines import MAX_LINE_CHARS, page_lines
+
+    long = "word " * (MAX_LINE_CHARS // 4)
+    tree = lxml.html.fromstring(
+        "<html><body><div>one <span hidden>gone</span><b>two</b><!-- c -->three</div>"
+        "<p aria-hidden='true'>gone</p><p aria-hidden='false'>shown</p>"
+        "<p style='Display : None'>gone</p><p style='color: red'>red <a href='/'>link</a></p>"
+        f"<p>{long}</p><script>gone()</script>tail</body></html>"
+    )
+    lines = page_lines(tree)
+    texts = [line.text for line in lines.lines]
+    assert texts[:4] == ["one twothree", "shown", "red link", long.strip()[:MAX_LINE_CHARS]]
+    assert texts[4:] == ["tail"]
+    assert lines.lines[2].link_chars == 4
+    for index, line in enumerate(lines.lines):
+        assert lines.compact(index) == "".join(line.text.split())
+    assert lines.find("red link") == 2 and lines.find("tail", 3) == 4 and lines.find("x y") == -1
+
+
+def test_read_markup_reads_itemprops_and_data_times_in_document_order() -> None:
+    import lxml.html
+
+    from service.metadata._markup import read_markup
+
+    tree = lxml.html.fromstring(
+        "<html><head><meta itemprop='datePublished' content='2021-01-02'></head><body>"
+        "<div itemprop='author' data-publish-date=' 2021-01-02 10:00 ' data-show-date='2021-01-03'"
+        " data-id='12345678'><span itemprop='name'>A</span></div>"
+        "<script data-date='2021-01-04'></script><a rel='Author' href='/a'>B</a>"
+        "<p data-deploy-dt='2021-01-05T01:02'>x</p></body></html>"
+    )
+    markup = read_markup(tree, None)
+    assert markup.metas == {"itemprop:datepublished": ["2021-01-02"]}
+    assert sorted(markup.itemprops) == ["author", "name"]
+    assert [(name, value) for _, name, value in markup.data_times] == [
+        ("data-publish-date", "2021-01-02 10:00"),
+        ("data-deploy-dt", "2021-01-05T01:02"),
+    ]
+    assert [el.text for el in markup.rel_authors] == ["B"]

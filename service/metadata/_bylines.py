@@ -145,6 +145,11 @@ _ZH_BLOG_MARKS = ("由", "by")
 _EN_MARKS = ("by", "By", "BY", "Author:")
 # Every dateline holds a bracket or a Chinese agency (新华社, 新華社, 中新社, 中新网, 中央社).
 _DATELINE_MARKS = ("(", "[", "（", "【", "新", "央")
+# Each set of marks as one pattern: a line is searched once (in C), not once per mark.
+_ZH_BLOG_MARK = re.compile("|".join(map(re.escape, _ZH_BLOG_MARKS)))
+_EN_MARK = re.compile("|".join(map(re.escape, _EN_MARKS)))
+_DATELINE_MARK = re.compile("|".join(map(re.escape, _DATELINE_MARKS)))
+_SOURCE_LABEL = re.compile("|".join(map(re.escape, _SOURCE_LABELS)))
 _BRACKET_NAME_RE = re.compile(rf"[\[【]\s*(?P<name>[{_HAN}]{{2,4}})\s*[\]】]")
 _KO_ROLE = (
     r"(?:선임|수석|전문|객원|인턴|견습|사진|영상|취재)?\s*"
@@ -380,7 +385,7 @@ def find_bylines(text: str) -> Iterator[Byline]:
         if names:
             end = match.end() + len(names_text)
             yield Byline(tuple(names), editor, match.start(), end)
-    blog = han and any(mark in text for mark in _ZH_BLOG_MARKS)
+    blog = han and _ZH_BLOG_MARK.search(text) is not None
     for match in _ZH_BLOG_RE.finditer(text) if blog else ():
         name = clean_name(match.group("name") or match.group("name2") or "")
         if name:
@@ -391,7 +396,7 @@ def find_bylines(text: str) -> Iterator[Byline]:
     for match in _KO_LEAD_RE.finditer(text) if hangul else ():
         names = [n for n in re.split(r"\s*[·,ㆍ]\s*", match.group("names")) if n]
         yield Byline(tuple(names), False, match.start(), match.end())
-    english = any(mark in text for mark in _EN_MARKS)
+    english = _EN_MARK.search(text) is not None
     for match in _EN_BYLINE_RE.finditer(text) if english else ():
         raw = _EN_STOP.sub("", match.group("names"))
         names = [n for n in (clean_name(p) for p in split_names(raw)) if n]
@@ -424,13 +429,13 @@ def agencies_in(text: str) -> list[str]:
     """Agencies a dateline or a source line credits ("新华社北京2月13日电", "来源：新华社")."""
     out: list[str] = []
     head = text[:200]
-    dated = any(mark in head for mark in _DATELINE_MARKS)
+    dated = _DATELINE_MARK.search(head) is not None
     for match in _DATELINE_AGENCY_RE.finditer(head) if dated else ():
         name = next((g for g in match.groups() if g), None)
         found = agency_of(name) if name else None
         if found and found not in out:
             out.append(found)
-    labelled = any(label in text for label in _SOURCE_LABELS)
+    labelled = _SOURCE_LABEL.search(text) is not None
     for match in _SOURCE_RE.finditer(text) if labelled else ():
         found = agency_of(match.group("name"))
         if found and found not in out:

@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import accumulate, islice
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -73,7 +73,7 @@ class PageLines:
 
     def compact(self, index: int) -> str:
         """The line without whitespace, for matching text that other code re-spaced."""
-        if not self._compact:
+        if len(self._compact) != len(self.lines):  # page_lines fills it as it reads
             self._compact = ["".join(line.text.split()) for line in self.lines]
         return self._compact[index]
 
@@ -89,10 +89,8 @@ class PageLines:
         if not self._starts:
             self.compact(0)
             self._joined = "\n".join(self._compact)
-            position = 0
-            for text in self._compact:
-                self._starts.append(position)
-                position += len(text) + 1
+            sizes = (len(text) + 1 for text in self._compact[:-1])
+            self._starts = list(accumulate(sizes, initial=0))
         found = self._joined.find(key, self._starts[begin])
         if found < 0:
             return -1
@@ -110,26 +108,30 @@ def page_lines(root: HtmlElement) -> PageLines:
     body = root.find(".//body")
     start = body if body is not None else root
     out = PageLines()
-    lines = out.lines
     parts: list[str] = []
     words = False  # whether the line being read holds more than whitespace
     links = heading = 0  # link characters and heading level of the line being read
     owner = start
-    # (link depth, heading, ends a line) of each open element; below it, its parent's.
-    context: list[tuple[int, int, bool]] = [(0, 0, False)]
+    in_link = level = 0  # link depth and heading level of the element being read
+    # For each open element: its parent's link depth and heading, and whether it ends a line.
+    context: list[tuple[int, int, bool]] = []
     walk = etree.iterwalk(start, events=("start", "end", "comment", "pi"))
     for event, el in walk:
         if event == "start":
             tag = el.tag
-            in_link, level, _ = context[-1]
             breaks = tag in _BREAKS
-            if tag in _SKIP or _hidden(el):
-                context.append((in_link, level, breaks))
+            context.append((in_link, level, breaks))
+            if tag in _SKIP or (
+                # hidden: written out here, not a function call per element
+                el.get("hidden") is not None
+                or el.get("aria-hidden") == "true"
+                or ((style := el.get("style")) and _HIDDEN_STYLE.search(style))
+            ):
                 walk.skip_subtree()  # the element's "end" comes next, for its tail
                 continue
             if breaks:
                 if words:
-                    _flush(lines, parts, owner, links, heading, start)
+                    _flush(out, parts, owner, links, heading, start)
                 parts.clear()
                 words = False
                 links = heading = 0
@@ -138,18 +140,18 @@ def page_lines(root: HtmlElement) -> PageLines:
                 in_link += 1
             elif tag in _HEADINGS:
                 level = _HEADINGS[tag]
-            context.append((in_link, level, breaks))
             text = el.text
         else:
-            if event == "end" and context.pop()[2]:
-                if words:
-                    _flush(lines, parts, owner, links, heading, start)
-                parts.clear()
-                words = False
-                links = heading = 0
-                parent = el.getparent()
-                owner = parent if parent is not None else start
-            in_link, level, _ = context[-1]
+            if event == "end":
+                in_link, level, breaks = context.pop()
+                if breaks:
+                    if words:
+                        _flush(out, parts, owner, links, heading, start)
+                    parts.clear()
+                    words = False
+                    links = heading = 0
+                    parent = el.getparent()
+                    owner = parent if parent is not None else start
             text = el.tail
         if text:
             parts.append(text)
@@ -160,12 +162,12 @@ def page_lines(root: HtmlElement) -> PageLines:
                 if level:
                     heading = level
     if words:
-        _flush(lines, parts, owner, links, heading, start)
+        _flush(out, parts, owner, links, heading, start)
     return out
 
 
 def _flush(
-    lines: list[Line],
+    out: PageLines,
     parts: list[str],
     owner: HtmlElement,
     links: int,
@@ -173,17 +175,17 @@ def _flush(
     start: HtmlElement,
 ) -> None:
     """End the line being read: ``parts`` make one line (blanks collapsed)."""
-    text = " ".join("".join(parts).split())[:MAX_LINE_CHARS]
-    if len(lines) < MAX_LINES:
+    words = "".join(parts).split()
+    joined = " ".join(words)
+    text = joined[:MAX_LINE_CHARS]
+    if len(out.lines) < MAX_LINES:
         owner = owner if isinstance(owner, HtmlElement) else start
-        lines.append(Line(text, owner, min(links, len(text)), heading))
-
-
-def _hidden(el: HtmlElement) -> bool:
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-        return True
-    style = el.get("style")
-    return bool(style) and _HIDDEN_STYLE.search(style) is not None
+        out.lines.append(Line(text, owner, min(links, len(text)), heading))
+        # The line's compact form (PageLines.compact) from the words at hand: every page's
+        # lines are searched. A cut line is split again.
+        out._compact.append(
+            "".join(words) if len(joined) <= MAX_LINE_CHARS else "".join(text.split())
+        )
 
 
 @dataclass(frozen=True)

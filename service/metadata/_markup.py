@@ -41,13 +41,8 @@ _DATA_NOT_TIME = re.compile(
     re.IGNORECASE,
 )
 _MAX_DATA_TIMES = 200
-# What read_markup reads: the tags of its pass, then the elements its search finds (one
-# search for both kinds: most of its cost is walking the tree).
-_READ_TAGS = ("meta", "script", "time", "title", "h1", "h2", "h3", "a", "span", "link")
-_WITH_ITEMPROP_OR_DATA = etree.XPath(
-    "descendant-or-self::*[not(self::script)]"
-    "[(@itemprop and not(self::meta)) or @*[starts-with(name(), 'data-')]]"
-)
+# What read_markup reads by tag; every other element is read only for its attributes.
+_READ_TAGS = frozenset({"meta", "script", "time", "title", "h1", "h2", "h3", "a", "span", "link"})
 
 
 @dataclass
@@ -130,23 +125,35 @@ class Markup:
 
 
 def read_markup(root: HtmlElement, url: str | None) -> Markup:
-    """Everything the metadata rules read from markup, in two passes over the tree: one
-    over the tags read here, and lxml's search for the few elements with ``itemprop`` (not
-    <meta>) or a data-* attribute (scripts left out), each in document order."""
+    """Everything the metadata rules read from markup, in one pass over the tree's elements
+    in document order: the tags read here, and the elements with ``itemprop`` (not <meta>)
+    or a data-* attribute (scripts left out)."""
     out = Markup()
     scripts: list[str] = []
     budget = _JSON_LD_PAGE_CHARS
-    for el in root.iter(*_READ_TAGS):
+    for el in root.iter(etree.Element):  # elements only: no comments, no PIs
         tag = el.tag
-        if tag == "meta":
-            _meta(out, el)
-        elif tag == "script":
+        if tag == "script":
             kind = (el.get("type") or "").strip().lower()
             size = len(el.text or "")
             if kind == "application/ld+json" and 0 < size <= min(_JSON_LD_MAX_CHARS, budget):
                 budget -= size
                 scripts.append(el.text or "")
             continue
+        names = el.keys()  # one call; most elements have neither itemprop nor data-*
+        if names:
+            if "itemprop" in names and tag != "meta":
+                prop = el.get("itemprop")
+                if prop:
+                    for name in prop.split():
+                        out.itemprops.setdefault(name, []).append(el)
+            # A quick test that may pass without a data-* attribute: _data_times then adds none.
+            if "data-" in " ".join(names) and len(out.data_times) < _MAX_DATA_TIMES:
+                _data_times(out, el)
+        if tag not in _READ_TAGS:
+            continue
+        if tag == "meta":
+            _meta(out, el)
         elif tag == "time":
             out.times.append(el)
         elif tag == "title" and out.title_tag is None:
@@ -161,32 +168,25 @@ def read_markup(root: HtmlElement, url: str | None) -> Markup:
             if text:
                 links = [a.get("href") or "" for a in el.iter("a")][:5]
                 out.subheads.append((text, links))
-        if tag in ("a", "span", "link"):
+        elif tag in ("a", "span", "link"):
             rel = el.get("rel")
             if rel and "author" in rel.lower().split():
                 out.rel_authors.append(el)
-    for el in _WITH_ITEMPROP_OR_DATA(root):
-        prop = el.get("itemprop")
-        if prop and el.tag != "meta":
-            for name in prop.split():
-                out.itemprops.setdefault(name, []).append(el)
-        if len(out.data_times) < _MAX_DATA_TIMES:
-            _data_times(out, el)  # nothing when it has no data-* attribute
     _json_ld(out, scripts, url)
     return out
 
 
 def _data_times(out: Markup, el: HtmlElement) -> None:
-    for name, value in el.attrib.items():
-        value = value.strip()
-        if (
-            value[:1].isdigit()
-            and 8 <= len(value) <= 40
-            and name.startswith("data-")
-            and _DATA_TIME_NAME.search(name, 5)
-            and not _DATA_NOT_TIME.search(name, 5)
-        ):
-            out.data_times.append((el, name, value))
+    for name, value in el.items():
+        if name.startswith("data-"):
+            value = value.strip()
+            if (
+                value[:1].isdigit()
+                and 8 <= len(value) <= 40
+                and _DATA_TIME_NAME.search(name, 5)
+                and not _DATA_NOT_TIME.search(name, 5)
+            ):
+                out.data_times.append((el, name, value))
 
 
 def _meta(out: Markup, el: HtmlElement) -> None:
