@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from langdetect.detector import Detector
-from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-from langdetect.lang_detect_exception import LangDetectException
-from langdetect.utils.ngram import NGram
-
+from ._langdetect import CHAR_CACHE, LANGDETECT_NAMES, PROFILES_DIRECTORY, probabilities
 from ._word_prior import PRIOR_CONFIDENCE, WORD_PRIOR_MAX_WORDS, with_word_prior
 from .scripts import CJK_SCRIPTS, CJK_WEIGHT, HAN, Script, script_of
 
@@ -60,11 +55,13 @@ _URL_START = re.compile(r"(?:https?://|www\.)\S", re.IGNORECASE)
 _WORD_CHAR = re.compile(r"\w")
 _WORD_RUN = re.compile(r"\w+")
 
-_LANGDETECT_NAMES = {"zh-cn": "zh", "zh-tw": "zh"}
-
 
 def _without_addresses(text: str) -> str:
     """The text with each URL and e-mail address replaced by a space."""
+    # Every match holds "@", "://" or "www." in some case (lower() keeps a "www." in any
+    # case): most text has none of them, and the pattern is slower to rule them out.
+    if "@" not in text and "://" not in text and "www." not in text.lower():
+        return text
     return _ADDRESS_TOKEN.sub(lambda match: _blank_addresses(match.group()), text)
 
 
@@ -99,101 +96,14 @@ def _address_end(token: str) -> int:
 _SCRIPT_OF_LANGUAGE = {"ko": Script.HANGUL, "ja": Script.JAPANESE}
 
 
-_factory: DetectorFactory | None = None
-_factory_lock = threading.Lock()
-
-
-def _detector_factory() -> DetectorFactory:
-    """Load the langdetect profiles once, on first use, without the global factory."""
-    global _factory
-    if _factory is None:
-        with _factory_lock:
-            if _factory is None:
-                factory = DetectorFactory()
-                factory.load_profile(PROFILES_DIRECTORY)
-                _factory = factory
-    return _factory
-
-
-# langdetect normalises every character of its sample through a chain of Unicode-block
-# tests (a third of its time on a page); the result depends on the character alone.
-# Per-character caches are bounded: a stream of hostile text may hold any of Unicode's
-# million characters, and a worker runs for weeks.
-_CHAR_CACHE = 1 << 16
-_normalised = lru_cache(maxsize=_CHAR_CACHE)(NGram.normalize)
-
-
-class _Detector(Detector):  # type: ignore[misc]
-    """langdetect's detector, with its n-gram extraction reading each normalised character
-    from a cache: the same n-grams in the same order as ``Detector._extract_ngrams``."""
-
-    def _extract_ngrams(self) -> list[str]:
-        known = self.word_lang_prob_map
-        result: list[str] = []
-        grams, capital = " ", False
-        for ch in self.text:  # NGram.add_char, then the 1- to 3-grams it now ends
-            ch = _normalised(ch)
-            last = grams[-1]
-            if last == " ":
-                grams, capital = " ", False
-                if ch == " ":
-                    continue
-            elif len(grams) >= NGram.N_GRAM:
-                grams = grams[1:]
-            grams += ch
-            capital = (capital or last.isupper()) if ch.isupper() else False
-            if capital:
-                continue
-            for n in (1, 2, 3):
-                if len(grams) < n:
-                    break
-                w = grams[-n:]
-                if w != " " and w in known:
-                    result.append(w)
-        return result
-
-    def _update_lang_prob(self, prob: list[float], word: str, alpha: float) -> bool:
-        """``Detector._update_lang_prob`` in one comprehension: the same products."""
-        lang_prob_map = self.word_lang_prob_map.get(word)
-        if lang_prob_map is None:
-            return False
-        weight = alpha / self.BASE_FREQ
-        prob[:] = [p * (weight + q) for p, q in zip(prob, lang_prob_map, strict=True)]
-        return True
-
-    def _normalize_prob(self, prob: list[float]) -> float:
-        """``Detector._normalize_prob``: the same quotients, the largest returned."""
-        total = sum(prob)
-        prob[:] = [p / total for p in prob]
-        return max(prob)
-
-
-def _langdetect(text: str, seed: int) -> list[tuple[str, float]]:
-    """Seeded langdetect probabilities, best first; empty when it finds no features."""
-    detector = _Detector(_detector_factory())
-    detector.seed = seed  # per detector: the class-level seed would race between threads
-    detector.append(text[:_MAX_DETECT_CHARS])
-    try:
-        detector.get_probabilities()
-    except LangDetectException:
-        return []
-    # The full distribution, not just the >0.1 entries get_probabilities() reports.
-    merged: dict[str, float] = {}
-    for lang, prob in zip(detector.langlist, detector.langprob or [], strict=False):
-        if prob > 0.0:
-            name = _LANGDETECT_NAMES.get(lang, lang)
-            merged[name] = merged.get(name, 0.0) + float(prob)
-    return sorted(merged.items(), key=lambda pair: -pair[1])
-
-
-@lru_cache(maxsize=_CHAR_CACHE)
+@lru_cache(maxsize=CHAR_CACHE)
 def _letter(ch: str) -> tuple[str | None, str]:
     """A character's script and, for Han, its variant (see :func:`_han_variant`)."""
     script = script_of(ch)
     return script, _han_variant(ch) if script == Script.HAN else ""
 
 
-@lru_cache(maxsize=_CHAR_CACHE)
+@lru_cache(maxsize=CHAR_CACHE)
 def _han_variant(ch: str) -> str:
     """ "Hans"/"Hant" for characters only one standard has, "" for shared ones.
 
@@ -217,6 +127,38 @@ def _encodes(ch: str, codec: str) -> bool:
     return True
 
 
+# The ASCII characters that have a script, and that script if they share one (Latin).
+_ASCII_LETTERS = bytes(c for c in range(128) if script_of(chr(c)) is not None)
+_ASCII_SCRIPTS = {script_of(chr(c)) for c in _ASCII_LETTERS}
+_ASCII_SCRIPT = _ASCII_SCRIPTS.pop() if len(_ASCII_SCRIPTS) == 1 else None
+
+
+# Each letter's kind, its script and Han variant, as one private-use character, so that
+# str.translate and Counter count a text's letters per kind in C.
+_KINDS = [
+    *((script, "") for name, script in vars(Script).items() if name.isupper()),
+    *((Script.HAN, variant) for variant in ("Hans", "Hant")),
+]
+_KIND_CODE = {kind: chr(0xE000 + i) for i, kind in enumerate(_KINDS)}
+_CODE_KIND = {code: kind for kind, code in _KIND_CODE.items()}
+
+
+class _KindTable(dict[int, str]):
+    """str.translate's table: a code point's kind code, "" (dropped) for a character that
+    is no letter, filled in as characters are first seen (up to the character cache size)."""
+
+    def __missing__(self, point: int) -> str:
+        ch = chr(point)
+        script, variant = _letter(ch) if ch >= "A" else (None, "")
+        code = "" if script is None else _KIND_CODE[script, variant]
+        if len(self) < CHAR_CACHE:
+            self[point] = code
+        return code
+
+
+_KIND_TABLE = _KindTable()
+
+
 @dataclass
 class _Profile:
     """Letter counts per script for a text (or a whole document)."""
@@ -227,19 +169,24 @@ class _Profile:
 
     @classmethod
     def of(cls, text: str) -> _Profile:
+        text = _without_addresses(text[:_MAX_SCAN_CHARS])
+        if _ASCII_SCRIPT is not None and text.isascii():
+            # All letters of ASCII text have one script: count them in C, as the length
+            # the bytes lose when the letters are deleted; the same counts as below.
+            data = text.encode("ascii")
+            letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
+            return cls({_ASCII_SCRIPT: letters} if letters else {})
         counts: dict[str, int] = {}
         simplified = traditional = 0
-        # Each distinct character once (Counter counts in C): a page repeats its letters.
-        for ch, n in Counter(_without_addresses(text[:_MAX_SCAN_CHARS])).items():
-            if ch < "A":
-                continue
-            script, variant = _letter(ch)
-            if script is None:
-                continue
+        # Counted per kind of letter in C; the kinds come in the order their first letters
+        # do, as the scripts did when each distinct character was looked up in turn.
+        for code, n in Counter(text.translate(_KIND_TABLE)).items():
+            script, variant = _CODE_KIND[code]
             counts[script] = counts.get(script, 0) + n
-            if variant:
-                simplified += n * (variant == "Hans")
-                traditional += n * (variant == "Hant")
+            if variant == "Hans":
+                simplified += n
+            elif variant == "Hant":
+                traditional += n
         return cls(counts, simplified, traditional)
 
     def count(self, script: str) -> int:
@@ -300,7 +247,7 @@ def detect(text: str, *, seed: int = 0) -> Detection:
     if decided is not None:
         language, share = decided
         return Detection(language, _confidence(share), _script_for(language, profile))
-    ranked = _langdetect(_without_addresses(text), seed)
+    ranked = probabilities(_without_addresses(text)[:_MAX_DETECT_CHARS], seed)
     if not ranked:
         return UNDETERMINED
     language, prob = with_word_prior(ranked, text, profile.dominant())
@@ -344,7 +291,7 @@ def detect_document(
         pool_weight[script] = pool_weight.get(script, 0.0) + weight
     for script, texts in pools.items():
         sample = _without_addresses(_sample(texts))
-        ranked = _langdetect(sample, seed)
+        ranked = probabilities(sample[:_MAX_DETECT_CHARS], seed)
         if not ranked:
             continue
         language, prob = with_word_prior(ranked, sample, _Profile.of(sample).dominant())
@@ -401,7 +348,7 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 @cache
 def _known_languages() -> frozenset[str]:
     profiles: list[str] = os.listdir(str(PROFILES_DIRECTORY))  # "en", "zh-cn", ...
-    return frozenset(_LANGDETECT_NAMES.get(name, name) for name in profiles)
+    return frozenset(LANGDETECT_NAMES.get(name, name) for name in profiles)
 
 
 def normalise_hint(hint: str | None) -> str | None:

@@ -312,3 +312,30 @@ def test_hints_with_region_and_script_subtags_are_normalised(
 def test_a_regional_hint_acts_as_its_language() -> None:
     assert detect_document(["garage"], hint="fr-CA") == detect_document(["garage"], hint="fr")
     assert detect_document(["工"], hint="ko-KR") == detect_document(["工"], hint="ko")
+
+
+def test_the_faster_detector_computes_exactly_what_langdetect_does() -> None:
+    from langdetect.detector import Detector
+
+    from service._langdetect import _Detector, detector_factory
+
+    odd = ["", "  a  b  ", "ABC DEF gHI x", "see www.x.com or a@b.cd", "x" * 40, "ภาษาไทย" * 20]
+    texts = _texts("en", "sentence")[:30] + _texts("ko", "sentence")[:10] + odd
+    texts += [body[:900] for lang in ("fr", "de", "ru") for body in _gold_lang_bodies(lang)[:3]]
+    for text in texts:
+        plain, fast = Detector(detector_factory()), _Detector(detector_factory())
+        plain.seed = fast.seed = 3
+        plain.append(text)
+        fast.append(text)
+        assert fast.text == plain.text
+        appended = plain.text
+        Detector.cleaning_text(plain)
+        fast.cleaning_text()
+        assert fast.text == plain.text
+        ngrams = fast._extract_ngrams()
+        assert ngrams == Detector._extract_ngrams(plain)
+        if ngrams:  # the whole trial loop, from the appended text
+            plain.text = fast.text = appended
+            Detector._detect_block(plain)
+            fast._detect_block()
+            assert [p.hex() for p in fast.langprob] == [p.hex() for p in plain.langprob]
