@@ -27,8 +27,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import islice
 from typing import Final
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from ._prompts import (
@@ -40,7 +42,7 @@ from ._prompts import (
     is_teaser_label,
     prompt_kind,
 )
-from .scripts import text_weight
+from .scripts import CJK_WEIGHT, text_weight
 
 __all__ = ["PROMPT", "drop_prompts", "furniture_name", "prune"]
 
@@ -124,8 +126,27 @@ def _text(el: HtmlElement) -> str:
     return " ".join(" ".join(el.itertext()).split())
 
 
+def _weight_upto(el: HtmlElement, limit: int) -> int:
+    """``text_weight(_text(el))``, or a number above ``limit`` as soon as the text passes it:
+    a label's ancestor may be the whole page, read no further than needed."""
+    # _text joins the words of all pieces with single spaces, so its weight is the weights
+    # of the pieces' texts so joined, one chunk of pieces at a time (joins in C; chunks
+    # double), plus a space between chunks.
+    pieces = el.itertext()
+    weight, size = -1, 64
+    while chunk := list(islice(pieces, size)):
+        words = " ".join(chunk).split()
+        if words:
+            weight += text_weight(" ".join(words)) + 1
+            if weight > limit:
+                break
+        size *= 2
+    return max(weight, 0)
+
+
 def _link_weight(el: HtmlElement) -> int:
-    return sum(text_weight(_text(a)) for a in el.iter("a"))
+    # text_weight adds up over concatenation: one count of wide characters for all links.
+    return text_weight("".join(map(_text, el.iter("a"))))
 
 
 def _link_density(el: HtmlElement, weight: int) -> float:
@@ -254,8 +275,12 @@ def _is_teaser_list(el: HtmlElement) -> bool:
 def _is_card_grid(el: HtmlElement) -> bool:
     """Sibling cards of one kind, each a headline link with at most a line of summary: the
     grid of other stories under an article, unnamed and unlabelled."""
-    cards = [child for child in el if isinstance(child.tag, str)]
-    if len(cards) < _TEASER_ITEMS or cards[0].tag not in _CARD_TAGS:
+    # The first card's tag first: most blocks fail there, before their children are listed.
+    first = next(el.iterchildren(etree.Element), None)  # elements only, no comments
+    if first is None or first.tag not in _CARD_TAGS:
+        return False
+    cards = list(el.iterchildren(etree.Element))
+    if len(cards) < _TEASER_ITEMS:
         return False
     kind = (cards[0].tag, cards[0].get("class"))
     if sum(1 for c in cards if (c.tag, c.get("class")) == kind) < _TEASER_LIST_SHARE * len(cards):
@@ -282,15 +307,15 @@ def _longer_than(el: HtmlElement, chars: int) -> bool:
 
 def _is_headline_link(item: HtmlElement, share: float) -> bool:
     """Holds a headline-long link, and links are ``share`` of its text at least."""
-    longest = total = 0
-    for a in item.iter("a"):
-        if (a.get("href") or "").startswith("#"):
-            continue
-        weight = text_weight(_text(a))
-        longest = max(longest, weight)
-        total += weight
-    if longest < _HEADLINE_WEIGHT:
+    texts = [_text(a) for a in item.iter("a") if not (a.get("href") or "").startswith("#")]
+    # A text weighs from its length to three times it: the longest link's weight is only
+    # counted when its length leaves the answer open.
+    longest = max(map(len, texts), default=0)
+    if CJK_WEIGHT * longest < _HEADLINE_WEIGHT:
         return False
+    if longest < _HEADLINE_WEIGHT and max(map(text_weight, texts)) < _HEADLINE_WEIGHT:
+        return False
+    total = text_weight("".join(texts))  # weights add up over concatenation
     return total >= share * text_weight(_text(item))
 
 
@@ -302,7 +327,7 @@ def _label_block(label: HtmlElement) -> list[HtmlElement]:
         parent = block.getparent()
         if parent is None or parent.tag in _KEEP_TAGS:
             break
-        weight = text_weight(_text(parent))
+        weight = _weight_upto(parent, _LABEL_BLOCK_WEIGHT)
         if weight > _LABEL_BLOCK_WEIGHT or next(parent.iter("h1"), None) is not None:
             break
         rest = weight - text_weight(_text(label))
@@ -337,8 +362,9 @@ def _label_text(el: HtmlElement) -> str | None:
         return None
     if not len(el):
         return head.strip()
-    if not all(child.tag in _INLINE_TAGS for child in el):
-        return None
+    for child in el:
+        if child.tag not in _INLINE_TAGS:
+            return None
     pieces, size = [], 0
     for piece in el.itertext():
         size += len(piece.strip())
@@ -387,8 +413,12 @@ def prune(tree: HtmlElement) -> set[str]:
 
 
 def _remove_outermost(doomed: Iterable[HtmlElement]) -> None:
+    doomed = list(doomed)
     chosen = set(doomed)
-    for el in chosen:
+    # In the order found, not the set's (which follows memory addresses and changes from run
+    # to run): of two adjacent removals, the first decides where the whitespace between
+    # them goes.
+    for el in dict.fromkeys(doomed):
         if not any(a in chosen for a in el.iterancestors()):
             _remove(el)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from ._boilerplate import furniture_name
@@ -58,8 +59,14 @@ _MAX_HEADING_WEIGHT = 80
 _MAX_TRAILING_GAP = 800
 
 
-def _squeeze(text: str) -> str:
-    return "".join(text.split())
+def _key(text: str) -> str:
+    """The first ``_KEY_CHARS`` characters of ``text`` that are not whitespace."""
+    # Whitespace removed from a prefix is a prefix of it removed from the whole: a long
+    # paragraph is read no further than needed.
+    key = "".join(text[: 2 * _KEY_CHARS].split())
+    if len(key) < _KEY_CHARS and len(text) > 2 * _KEY_CHARS:
+        key = "".join(text.split())
+    return key[:_KEY_CHARS]
 
 
 _NON_WORD = re.compile(r"[\W_]+")
@@ -79,17 +86,17 @@ def _anchors(root: HtmlElement, paragraphs: list[str]) -> list[tuple[HtmlElement
     """Elements whose own leading text starts one of the paragraphs, with its index."""
     keys: dict[str, tuple[int, str]] = {}
     for i, para in enumerate(paragraphs):
-        key = _squeeze(para)[:_KEY_CHARS]
+        key = _key(para)
         if len(key) >= _MIN_KEY_CHARS:
             keys.setdefault(key[:_MIN_KEY_CHARS], (i, key))
     if not keys:
         return []
     out: list[tuple[HtmlElement, int]] = []
-    for el in root.iter():
+    for el in root.iter(etree.Element):  # elements only: a comment's text is not the page's
         head = el.text
-        if not head or not isinstance(el.tag, str) or len(head) < _MIN_KEY_CHARS:
+        if not head or len(head) < _MIN_KEY_CHARS:
             continue
-        key = _squeeze(head)[:_KEY_CHARS]
+        key = _key(head)
         if len(key) < _MIN_KEY_CHARS:
             continue
         hit = keys.get(key[:_MIN_KEY_CHARS])

@@ -421,3 +421,39 @@ def test_a_feed_footer_in_content_encoded_is_dropped() -> None:
         "<a href='/'>City News</a>.</p>"
     )
     assert not any("appeared first" in p for p in extract_html(fragment).paragraphs)
+
+
+# --- the quick paths of the boilerplate steps give the plain computation's answers ---------
+def test_a_bounded_weight_is_the_text_weight_up_to_its_limit() -> None:
+    import lxml.html
+
+    from service._boilerplate import _text, _weight_upto
+    from service.scripts import text_weight
+
+    pages = [
+        "<div>one <b>two</b>three<!-- c --> four<p>  </p>相关\u3000阅读 <i>관련</i></div>",
+        "<div><p></p><span>\u3000</span></div>",
+        "<div>" + "<p>word  words\u3000字</p>tail " * 400 + "</div>",
+    ]
+    for page in pages:
+        el = lxml.html.fromstring(page)
+        weight = text_weight(_text(el))
+        assert _weight_upto(el, 10**9) == weight
+        for limit in (0, 5, weight - 1, weight):
+            bounded = _weight_upto(el, limit)
+            assert bounded == weight if weight <= limit else bounded > limit
+
+
+def test_visible_characters_count_what_splitting_counts() -> None:
+    from service._access import _non_space
+
+    every_ascii = "".join(map(chr, range(128))) * 3
+    for text in (every_ascii, "a \x1c b\x1f\tc\r\n", "  ", "", "x\u3000y\xa0z " + every_ascii):
+        assert _non_space(text) == sum(map(len, text.split()))
+
+
+def test_a_paragraph_key_reads_only_its_beginning() -> None:
+    from service._lists import _KEY_CHARS, _key
+
+    for text in ("a b " * 100, " " * 200 + "x" * 40, "x" * 10, "\u3000".join("字" * 90), ""):
+        assert _key(text) == "".join(text.split())[:_KEY_CHARS]
