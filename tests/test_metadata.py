@@ -461,6 +461,22 @@ def test_page_lines_skip_hidden_elements_and_keep_compact_forms() -> None:
     assert lines.find("red link") == 2 and lines.find("tail", 3) == 4 and lines.find("x y") == -1
 
 
+def test_page_lines_hidden_attributes_read_as_before() -> None:
+    import lxml.html
+
+    from service.metadata._lines import page_lines
+
+    tree = lxml.html.fromstring(
+        "<html><body><p hidden=''>gone</p><p style=''>empty style</p>"
+        "<p style='visibility:hidden'>gone</p><p ARIA-HIDDEN='TRUE'>upper</p>"
+        "<div class='x' aria-hidden='true'><p>gone</p></div>after</body></html>"
+    )
+    lines = page_lines(tree)
+    assert [line.text for line in lines.lines] == ["empty style", "upper", "after"]
+    assert lines.find("after") == 2 and lines.compact(0) == "emptystyle"
+    assert page_lines(lxml.html.fromstring("<html><body></body></html>")).find("x") == -1
+
+
 def test_read_markup_reads_itemprops_and_data_times_in_document_order() -> None:
     import lxml.html
 

@@ -25,7 +25,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from ._dates import find_dating
-from ._lines import PageLines, Span, article_span, page_lines
+from ._lines import PageLines, article_span, first_line, page_lines
 from ._markup import host_label, read_markup
 from ._people import find_people
 from ._stamps import PRECISIONS, SOURCES, Stamp, parse_iso, plausible
@@ -138,13 +138,14 @@ def read_page(
 _LOGO_DISTANCE = 10
 
 
-def _logos(lines: PageLines, span: Span) -> list[str]:
-    """Linked <h1>s far above the text: the site's name as a logo link."""
-    if span.first < 0:
+def _logos(lines: PageLines, first: int) -> list[str]:
+    """Linked <h1>s far above the text (its first line: ``first``): the site's name as a
+    logo link."""
+    if first < 0:
         return []
     return [
         line.text
-        for line in lines.lines[: max(0, span.first - _LOGO_DISTANCE)]
+        for line in lines.lines[: max(0, first - _LOGO_DISTANCE)]
         if line.heading == 1 and line.linked
     ]
 
@@ -173,7 +174,7 @@ def _read_page(
         "title": [markup.title_tag] if markup.title_tag else ([title] if title else []),
     }  # fmt: skip
     lines = page_lines(tree)
-    logos = _logos(lines, article_span(lines, None, paragraphs))
+    logos = _logos(lines, first_line(lines, paragraphs))
     headline, title_source = choose_title(candidates, sites + logos, host)
     if headline is None and title:
         headline, title_source = title, "title"

@@ -451,6 +451,12 @@ _LEFTOVER_RE = re.compile(
     r"|Correspondent|Senior|Contributing|Photos?|Updated|Published)"
 )
 _SENTENCE_END = re.compile(r"[。！？!?]|\.\s+\S")
+# Agency names a byline line may hold, each taken out in turn (not short Latin ones: "AP").
+_AGENCY_WORDS = [
+    re.compile(re.escape(agency), re.IGNORECASE)
+    for agency in AGENCIES
+    if not (agency.isascii() and len(agency) <= 3)
+]
 
 
 def is_byline_line(text: str, names: Iterable[str]) -> bool:
@@ -467,10 +473,8 @@ def is_byline_line(text: str, names: Iterable[str]) -> bool:
     rest = _EMAIL.sub(" ", rest)
     for name in names:
         rest = rest.replace(name, " ")
-    for agency in AGENCIES:
-        if agency.isascii() and len(agency) <= 3:
-            continue
-        rest = re.sub(re.escape(agency), " ", rest, flags=re.IGNORECASE)
+    for pattern in _AGENCY_WORDS:
+        rest = pattern.sub(" ", rest)
     left = _LEFTOVER_RE.sub("", rest)
     # An outlet and a place may stay ("新京报 ... 山东冠县"); a clause may not.
     limit = 10 if re.search(rf"[{_HAN}{_HANGUL}]", text) else 24

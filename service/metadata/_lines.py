@@ -13,7 +13,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, islice
+from itertools import accumulate, count, islice
+from operator import add, attrgetter
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -62,6 +63,9 @@ class Line:
         return self.link_chars * 2 > len(self.text)
 
 
+_TEXT = attrgetter("text")
+
+
 @dataclass
 class PageLines:
     lines: list[Line] = field(default_factory=list)
@@ -73,9 +77,17 @@ class PageLines:
 
     def compact(self, index: int) -> str:
         """The line without whitespace, for matching text that other code re-spaced."""
-        if len(self._compact) != len(self.lines):  # page_lines fills it as it reads
-            self._compact = ["".join(line.text.split()) for line in self.lines]
+        if len(self._compact) != len(self.lines):
+            self._index()
         return self._compact[index]
+
+    def _index(self) -> None:
+        # A line's words are joined by single spaces and it holds no other whitespace.
+        self._joined = "\n".join(map(_TEXT, self.lines)).replace(" ", "")
+        self._compact = self._joined.split("\n") if self.lines else []
+        # Line i starts after the lengths of the lines before it and i newlines.
+        sizes = accumulate(map(len, self._compact[:-1]), initial=0)
+        self._starts = list(map(add, sizes, count()))
 
     def find(self, needle: str, start: int = 0, stop: int | None = None) -> int:
         """The first line at or after ``start`` holding ``needle`` (whitespace ignored)."""
@@ -86,11 +98,8 @@ class PageLines:
         begin = max(0, start)
         if begin >= end:
             return -1
-        if not self._starts:
-            self.compact(0)
-            self._joined = "\n".join(self._compact)
-            sizes = (len(text) + 1 for text in self._compact[:-1])
-            self._starts = list(accumulate(sizes, initial=0))
+        if len(self._compact) != len(self.lines):
+            self._index()
         found = self._joined.find(key, self._starts[begin])
         if found < 0:
             return -1
@@ -122,10 +131,14 @@ def page_lines(root: HtmlElement) -> PageLines:
             breaks = tag in _BREAKS
             context.append((in_link, level, breaks))
             if tag in _SKIP or (
-                # hidden: written out here, not a function call per element
-                el.get("hidden") is not None
-                or el.get("aria-hidden") == "true"
-                or ((style := el.get("style")) and _HIDDEN_STYLE.search(style))
+                # hidden: written out here, not a function call per element; one call
+                # lists the attribute names (a fifth of elements have none)
+                (names := el.keys())
+                and (
+                    "hidden" in names
+                    or ("aria-hidden" in names and el.get("aria-hidden") == "true")
+                    or ("style" in names and _HIDDEN_STYLE.search(el.get("style") or ""))
+                )
             ):
                 walk.skip_subtree()  # the element's "end" comes next, for its tail
                 continue
@@ -175,17 +188,10 @@ def _flush(
     start: HtmlElement,
 ) -> None:
     """End the line being read: ``parts`` make one line (blanks collapsed)."""
-    words = "".join(parts).split()
-    joined = " ".join(words)
-    text = joined[:MAX_LINE_CHARS]
     if len(out.lines) < MAX_LINES:
+        text = " ".join("".join(parts).split())[:MAX_LINE_CHARS]
         owner = owner if isinstance(owner, HtmlElement) else start
         out.lines.append(Line(text, owner, min(links, len(text)), heading))
-        # The line's compact form (PageLines.compact) from the words at hand: every page's
-        # lines are searched. A cut line is split again.
-        out._compact.append(
-            "".join(words) if len(joined) <= MAX_LINE_CHARS else "".join(text.split())
-        )
 
 
 @dataclass(frozen=True)
@@ -220,13 +226,9 @@ class Span:
 
 def article_span(lines: PageLines, title: str | None, paragraphs: Sequence[str]) -> Span:
     """Find the headline and the first and last paragraph of the extracted text."""
-    first = last = -1
+    last = -1
     title_key = "".join((title or "").split())
-    # The first paragraph may be one the page does not show as a line: three are tried.
-    for text in islice(_body(paragraphs, title_key), 3):
-        first = lines.find(text[:24])
-        if first >= 0:
-            break
+    first = _first_line(lines, paragraphs, title_key)
     if first >= 0:
         # Where the article ends: not at a short "Comments" line, nor in a list of links.
         longest: list[str] = []  # the last six long paragraphs, last first
@@ -256,6 +258,22 @@ def article_span(lines: PageLines, title: str | None, paragraphs: Sequence[str])
         if pool:
             title_line = pool[-1]  # the one nearest the text: page titles repeat in navigation
     return Span(title_line, first, last)
+
+
+def first_line(lines: PageLines, paragraphs: Sequence[str]) -> int:
+    """The line of the text's first paragraph (-1: not found), as :func:`article_span` finds
+    it without a headline."""
+    return _first_line(lines, paragraphs, "")
+
+
+def _first_line(lines: PageLines, paragraphs: Sequence[str], title_key: str) -> int:
+    # The first paragraph may be one the page does not show as a line: three are tried.
+    first = -1
+    for text in islice(_body(paragraphs, title_key), 3):
+        first = lines.find(text[:24])
+        if first >= 0:
+            break
+    return first
 
 
 def _body(paragraphs: Iterable[str], title_key: str) -> Iterator[str]:

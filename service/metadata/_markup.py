@@ -76,6 +76,9 @@ class Markup:
     itemprops: dict[str, list[HtmlElement]] = field(default_factory=dict)
     # Elements with a data-* attribute that names a time: (element, attribute, value).
     data_times: list[tuple[HtmlElement, str, str]] = field(default_factory=list)
+    # Every element, held while the page is read: lxml makes a node's Python object anew
+    # each time a walk reaches it unless one is alive, so later walks reuse these.
+    elements: list[HtmlElement] = field(default_factory=list)
 
     def meta(self, *keys: str) -> list[str]:
         """Every value of these meta keys (lower case), in the order of ``keys``."""
@@ -131,7 +134,8 @@ def read_markup(root: HtmlElement, url: str | None) -> Markup:
     out = Markup()
     scripts: list[str] = []
     budget = _JSON_LD_PAGE_CHARS
-    for el in root.iter(etree.Element):  # elements only: no comments, no PIs
+    out.elements = list(root.iter(etree.Element))  # elements only: no comments, no PIs
+    for el in out.elements:
         tag = el.tag
         if tag == "script":
             kind = (el.get("type") or "").strip().lower()
