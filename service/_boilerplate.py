@@ -47,9 +47,10 @@ from .scripts import CJK_WEIGHT, text_weight
 __all__ = ["PROMPT", "drop_prompts", "furniture_name", "prune"]
 
 # --- markup words -------------------------------------------------------------------------
+_CTA_WORD = r"(?:^|[\s_-])cta(?:[\s_-]|$)"
 _PROMPT_NAME_RE = re.compile(
     r"pay-?wall|reg-?wall|subscri(?:be|ption|ber)|newsletter|sign-?up|donat(?:e|ion)|upsell"
-    r"|support-?us|membership-?(?:prompt|cta|ask|banner|promo)|(?:^|[\s_-])cta(?:[\s_-]|$)"
+    rf"|support-?us|membership-?(?:prompt|cta|ask|banner|promo)|{_CTA_WORD}"
     r"|disclosure|contribution-?(?:ask|banner|epic)",
     re.IGNORECASE,
 )
@@ -73,6 +74,8 @@ _INLINE_TAGS = frozenset({"a", "span", "strong", "b", "em", "i", "font", "img", 
                           "u", "svg", "abbr"})  # fmt: skip
 # A generic prompt: a box named for one whose words the prompt rules do not know.
 PROMPT: Final = "prompt"
+# The tags prune visits: either rule's.
+_WALK_TAGS = tuple(sorted(_BLOCK_TAGS | _LABEL_TAGS))
 _NOT_TEXT = frozenset({"script", "style", "noscript", "template"})
 
 # A paragraph of prose: this much text (CJK x3) with little of it in links.
@@ -194,26 +197,47 @@ _ANY_NAME_RE = re.compile(
 # The same words, matched case-sensitively in a lower-cased ASCII name (the words are lower
 # case and ASCII): three times faster than a case-insensitive search, and the same match.
 _ANY_NAME_LOWER_RE = re.compile(_ANY_NAME_RE.pattern)
+# Most names hold none of the words. One flat alternation of them (the "cta" word without
+# its edges) finds every name either pattern does, twice as fast: the search, only on those.
+_SOME_NAME_LOWER_RE = re.compile(
+    f"{_PROMPT_NAME_RE.pattern}|{_TEASER_NAME_RE.pattern}".replace(_CTA_WORD, "cta")
+)
+
+# A worker reads the same few hundred sites again and again, and their class names repeat:
+# up to 65,536 names of up to 64 characters are kept (about 11 MB for names of 30 ASCII
+# characters, 30 MB at most); a longer one is searched each time.
+_CACHED_NAME_CHARS = 64
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
+def _cached_name_kind(name: str) -> str | None:
+    return _search_name_kind(name)
+
+
 def _name_kind(name: str) -> str | None:
     """What a class/id names (pages repeat their class names: cached; one search)."""
+    if len(name) > _CACHED_NAME_CHARS:
+        return _search_name_kind(name)
+    return _cached_name_kind(name)
+
+
+def _search_name_kind(name: str) -> str | None:
     # Beyond ASCII, case folding matches more ("ſ" is "s"): the case-insensitive search.
-    ascii_ = name.isascii()
-    found = (_ANY_NAME_LOWER_RE if ascii_ else _ANY_NAME_RE).search(
-        name.lower() if ascii_ else name
-    )
+    if name.isascii():
+        lower = name.lower()
+        if _SOME_NAME_LOWER_RE.search(lower) is None:
+            return None
+        found = _ANY_NAME_LOWER_RE.search(lower)
+    else:
+        found = _ANY_NAME_RE.search(name)
     if found is None:
         return None
     return TEASER if found.group("prompt") is None else PROMPT
 
 
 def _named_block(el: HtmlElement) -> str | None:
-    """The kind of prompt or teaser container ``el`` is by its class and id, if it is not
-    the article."""
-    if el.tag not in _BLOCK_TAGS:
-        return None
+    """The kind of prompt or teaser container ``el`` (one of the block tags) is by its class
+    and id, if it is not the article."""
     name = _name(el)
     kind = _name_kind(name) if name else None
     if kind is None:
@@ -355,12 +379,18 @@ def _label_block(label: HtmlElement) -> list[HtmlElement]:
     return out
 
 
-def _label_text(el: HtmlElement) -> str | None:
-    """The text of a block short enough to be a label, holding inline elements only."""
+# Short texts repeat across a site's pages ("Share", "Related", its menus): up to 16,384 of
+# them (at most 160 characters each: 13 MB at most, 3 MB usually) are kept.
+_is_label = lru_cache(maxsize=16384)(is_teaser_label)
+
+
+def _label_text(el: HtmlElement, children: int) -> str | None:
+    """The text of a block short enough to be a label, holding inline elements only (as many
+    as ``children``)."""
     head = el.text or ""
     if len(head) > _LABEL_CHARS:
         return None
-    if not len(el):
+    if not children:
         return head.strip()
     for child in el:
         if child.tag not in _INLINE_TAGS:
@@ -377,38 +407,47 @@ def _label_text(el: HtmlElement) -> str | None:
 def prune(tree: HtmlElement) -> set[str]:
     """Remove prompt and teaser blocks from ``tree``; return the prompt kinds seen.
 
-    Two passes, each over the tags it needs (lxml filters them in C): blocks by their name or
-    shape, then teaser labels and what they head.
+    One walk over the tags either rule needs (lxml filters them in C), two rules at each:
+    blocks by their name or shape, then teaser labels and what they head. A block found
+    first hides what it holds from both.
     """
     body = tree.find("body")
     root = body if body is not None else tree
-    doomed: list[HtmlElement] = []
+    blocks: list[HtmlElement] = []
+    labelled: list[HtmlElement] = []
     kinds: set[str] = set()
-    skip: set[HtmlElement] = set()  # what the blocks doomed so far hold
-    for el in root.iter(*_BLOCK_TAGS):
-        if el in skip:
-            continue
-        kind = _named_block(el)
-        if kind is None and len(el) >= _TEASER_ITEMS:
-            tag = el.tag
-            if (tag in ("ul", "ol") and _is_teaser_list(el)) or (
-                tag in _GRID_TAGS and _is_card_grid(el)
+    walk = root.iter(*_WALK_TAGS)
+    for el in walk:
+        tag, size = el.tag, len(el)
+        if tag in _BLOCK_TAGS:
+            kind = _named_block(el)
+            if (
+                kind is None
+                and size >= _TEASER_ITEMS
+                and (
+                    (tag in ("ul", "ol") and _is_teaser_list(el))
+                    or (tag in _GRID_TAGS and _is_card_grid(el))
+                )
             ):
                 kind = TEASER
-        if kind is not None:
-            doomed.append(el)
-            kinds.add(kind)
-            skip.update(el.iterdescendants())
-    for el in root.iter(*_LABEL_TAGS):
-        if len(el) > _LABEL_CHILDREN or el in skip:
-            continue
-        text = _label_text(el)
-        if text and is_teaser_label(text):
-            block = _label_block(el)
-            doomed.extend(block)
-            if block:
-                kinds.add(TEASER)
-    _remove_outermost(doomed)
+            if kind is not None:
+                blocks.append(el)
+                kinds.add(kind)
+                # The walk is in document order: its next elements are the block's own of
+                # these tags, as many as it holds. Pass them (neither rule looks inside).
+                held = sum(1 for _ in el.iterdescendants(*_WALK_TAGS))
+                if held:
+                    next(islice(walk, held - 1, None), None)
+        if tag in _LABEL_TAGS and size <= _LABEL_CHILDREN:
+            text = _label_text(el, size)
+            if text and _is_label(text):
+                block = _label_block(el)
+                labelled.extend(block)
+                if block:
+                    kinds.add(TEASER)
+    # All blocks, then all labels' blocks: of two adjacent removals, the first found decides
+    # where the whitespace between them goes.
+    _remove_outermost(blocks + labelled)
     return kinds
 
 

@@ -457,3 +457,30 @@ def test_a_paragraph_key_reads_only_its_beginning() -> None:
 
     for text in ("a b " * 100, " " * 200 + "x" * 40, "x" * 10, "\u3000".join("字" * 90), ""):
         assert _key(text) == "".join(text.split())[:_KEY_CHARS]
+
+
+def test_prune_looks_past_a_removed_block_but_not_inside_it() -> None:
+    import lxml.html
+
+    from service._boilerplate import prune
+
+    links = "".join(
+        f"<a href='/s{i}'>A headline long enough to be a teaser {i}</a> " for i in range(3)
+    )
+    box = "<div class='newsletter-box'><p>Sign up for our newsletter</p></div>"
+    block = f"<div class='related-links'><h3>Related stories</h3>{box}{links}</div>"
+    for after, kinds in (("", {TEASER}), (box, {TEASER, NEWSLETTER})):
+        tree = lxml.html.fromstring(f"<html><body>{block}<p>{STORY}</p>{after}</body></html>")
+        assert prune(tree) == kinds
+        assert "Related" not in tree.text_content() and "newsletter" not in tree.text_content()
+
+
+def test_a_class_name_kind_is_the_plain_searchs() -> None:
+    from service._boilerplate import _ANY_NAME_RE, _name_kind
+
+    short = ["x cta", "cta-box", "actable", "Related-Posts", "xcta_", "ſubscribe", "nav"]
+    names = [*short, "membership-cta", "READ-MORE " * 20, "col " * 30 + "sponsored", "关联 related"]
+    for name in names:
+        found = _ANY_NAME_RE.search(name)
+        plain = None if found is None else TEASER if found.group("prompt") is None else "prompt"
+        assert _name_kind(name) == _name_kind(name) == plain, name
