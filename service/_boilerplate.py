@@ -452,12 +452,11 @@ def prune(tree: HtmlElement) -> set[str]:
 
 
 def _remove_outermost(doomed: Iterable[HtmlElement]) -> None:
-    doomed = list(doomed)
-    chosen = set(doomed)
-    # In the order found, not the set's (which follows memory addresses and changes from run
-    # to run): of two adjacent removals, the first decides where the whitespace between
-    # them goes.
-    for el in dict.fromkeys(doomed):
+    # A dict, not a set: in the order found (a set's follows memory addresses and changes
+    # from run to run), and of two adjacent removals the first decides where the whitespace
+    # between them goes.
+    chosen = dict.fromkeys(doomed)
+    for el in chosen:
         if not any(a in chosen for a in el.iterancestors()):
             _remove(el)
 

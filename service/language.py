@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 from ._langdetect import CHAR_CACHE, LANGDETECT_NAMES, PROFILES_DIRECTORY, probabilities
 from ._word_prior import PRIOR_CONFIDENCE, WORD_PRIOR_MAX_WORDS, with_word_prior
@@ -96,14 +96,12 @@ def _address_end(token: str) -> int:
 _SCRIPT_OF_LANGUAGE = {"ko": Script.HANGUL, "ja": Script.JAPANESE}
 
 
-@lru_cache(maxsize=CHAR_CACHE)
 def _letter(ch: str) -> tuple[str | None, str]:
     """A character's script and, for Han, its variant (see :func:`_han_variant`)."""
     script = script_of(ch)
     return script, _han_variant(ch) if script == Script.HAN else ""
 
 
-@lru_cache(maxsize=CHAR_CACHE)
 def _han_variant(ch: str) -> str:
     """ "Hans"/"Hant" for characters only one standard has, "" for shared ones.
 
@@ -145,7 +143,8 @@ _CODE_KIND = {code: kind for kind, code in _KIND_CODE.items()}
 
 class _KindTable(dict[int, str]):
     """str.translate's table: a code point's kind code, "" (dropped) for a character that
-    is no letter, filled in as characters are first seen (up to the character cache size)."""
+    is no letter, filled in as characters are first seen (up to the character cache size).
+    It is the only cache of :func:`_letter`, whose only caller it is."""
 
     def __missing__(self, point: int) -> str:
         ch = chr(point)

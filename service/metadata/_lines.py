@@ -77,11 +77,13 @@ class PageLines:
 
     def compact(self, index: int) -> str:
         """The line without whitespace, for matching text that other code re-spaced."""
-        if len(self._compact) != len(self.lines):
-            self._index()
+        self._index()
         return self._compact[index]
 
     def _index(self) -> None:
+        """Build the compact lines, their join and starts, unless they cover every line."""
+        if len(self._compact) == len(self.lines):
+            return
         # A line's words are joined by single spaces and it holds no other whitespace.
         self._joined = "\n".join(map(_TEXT, self.lines)).replace(" ", "")
         self._compact = self._joined.split("\n") if self.lines else []
@@ -98,8 +100,7 @@ class PageLines:
         begin = max(0, start)
         if begin >= end:
             return -1
-        if len(self._compact) != len(self.lines):
-            self._index()
+        self._index()
         found = self._joined.find(key, self._starts[begin])
         if found < 0:
             return -1
@@ -142,30 +143,27 @@ def page_lines(root: HtmlElement) -> PageLines:
             ):
                 walk.skip_subtree()  # the element's "end" comes next, for its tail
                 continue
-            if breaks:
-                if words:
-                    _flush(out, parts, owner, links, heading, start)
-                parts.clear()
-                words = False
-                links = heading = 0
-                owner = el
             if tag == "a":
                 in_link += 1
             elif tag in _HEADINGS:
                 level = _HEADINGS[tag]
             text = el.text
         else:
+            breaks = False
             if event == "end":
                 in_link, level, breaks = context.pop()
-                if breaks:
-                    if words:
-                        _flush(out, parts, owner, links, heading, start)
-                    parts.clear()
-                    words = False
-                    links = heading = 0
-                    parent = el.getparent()
-                    owner = parent if parent is not None else start
             text = el.tail
+        if breaks:  # the line ends; the next one belongs to the element (at its end: parent)
+            if words:
+                _flush(out, parts, owner, links, heading, start)
+            parts.clear()
+            words = False
+            links = heading = 0
+            if event == "start":
+                owner = el
+            else:
+                parent = el.getparent()
+                owner = parent if parent is not None else start
         if text:
             parts.append(text)
             if not text.isspace():
